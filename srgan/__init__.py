@@ -1,0 +1,9 @@
+"""SRGAN Studio: SRResNet / SRGAN x4 super-resolution (Ledig et al., CVPR 2017) in Keras 3.
+
+Importing this package is cheap: TensorFlow/Keras are only imported by the modules
+that need them (``models``, ``losses``, ``vgg``, ``training``, ``inference``).
+"""
+
+__version__ = "0.1.0"
+
+SCALE = 4  # the paper's (and this project's) upscaling factor

@@ -1,0 +1,5 @@
+import sys
+
+from srgan.cli import main
+
+sys.exit(main())

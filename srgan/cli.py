@@ -1,0 +1,347 @@
+"""Command line: ``python -m srgan {upscale,degrade,evaluate,train}`` (also the ``srgan`` script).
+
+Errors are one line on stderr naming the file and the reason; a batch goes on past a bad
+file and the exit status is non-zero when anything failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from srgan import SCALE, __version__
+
+EXIT_FAILED = 1  # some inputs failed
+EXIT_USAGE = 2  # bad flags, missing folder or weights
+
+
+class CLIError(Exception):
+    """A fatal, user-facing error: printed as one line, exit status ``EXIT_USAGE``."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of usage + message
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _err(msg: str) -> None:
+    print(f"srgan: {msg}", file=sys.stderr, flush=True)
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr (redrawn in place on a terminal, else one line per item)."""
+
+    def __init__(self, label: str, enabled: bool = True):
+        self.label, self.enabled, self.tty = label, enabled, sys.stderr.isatty()
+        self.t0 = time.time()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or (not self.tty and done != total):
+            return
+        width = 24
+        fill = int(width * done / max(total, 1))
+        line = f"{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} tiles {time.time() - self.t0:5.1f}s"
+        print(("\r" if self.tty else "") + line, end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+
+def _collect(inputs: list[str]) -> tuple[list[Path], int]:
+    """Image files named or inside the folders given; missing paths are reported (count returned)."""
+    from srgan.image_io import list_images
+
+    files, missing = [], 0
+    for item in inputs:
+        path = Path(item)
+        if not path.exists():
+            _err(f"{item}: no such file or folder")
+            missing += 1
+            continue
+        found = list_images(path)
+        if path.is_dir() and not found:
+            _err(f"{item}: folder holds no image files")
+            missing += 1
+        files.extend(found)
+    return files, missing
+
+
+def _make_upscaler(args):
+    from srgan.inference import Upscaler, WeightsMissing
+
+    try:
+        return Upscaler(args.model, weights=args.weights, tile=args.tile, tile_pad=args.tile_pad)
+    except (WeightsMissing, ValueError) as e:
+        raise CLIError(str(e)) from None
+
+
+def cmd_upscale(args) -> int:
+    from srgan.image_io import ImageLoadError, load_image, save_png
+
+    files, failed = _collect(args.inputs)
+    if not files:
+        if failed:  # each missing input already has its line
+            return EXIT_USAGE
+        raise CLIError("no input images")
+    upscaler = _make_upscaler(args)
+    out = Path(args.output)
+    for i, path in enumerate(files, 1):
+        try:
+            pic = load_image(path)
+            bar = _ProgressBar(f"[{i}/{len(files)}] {path.name} {pic.width}x{pic.height}", not args.quiet)
+            sr = upscaler.upscale(pic, progress=bar)
+            dest = save_png(sr, out / f"{path.stem}.png")
+            for note in pic.notes:
+                _err(f"{path}: note: {note}")
+            if not args.quiet:
+                print(f"{path} -> {dest} ({sr.width}x{sr.height})", flush=True)
+        except (ImageLoadError, ValueError, OSError) as e:
+            _err(f"{path}: {e}")
+            failed += 1
+    return EXIT_FAILED if failed else 0
+
+
+def cmd_degrade(args) -> int:
+    from srgan.image_io import ImageLoadError, Picture, load_image, save_png
+    from srgan.images import downscale
+
+    files, failed = _collect(args.inputs)
+    if not files:
+        if failed:  # each missing input already has its line
+            return EXIT_USAGE
+        raise CLIError("no input images")
+    for path in files:
+        try:
+            hr = load_image(path).rgb8()
+            if min(hr.shape[:2]) < SCALE:
+                raise ValueError(f"image is {hr.shape[1]}x{hr.shape[0]}, smaller than the scale {SCALE}")
+            dest = save_png(Picture(downscale(hr, SCALE)), Path(args.output) / f"{path.stem}.png")
+            if not args.quiet:
+                print(f"{path} -> {dest}", flush=True)
+        except (ImageLoadError, ValueError, OSError) as e:
+            _err(f"{path}: {e}")
+            failed += 1
+    return EXIT_FAILED if failed else 0
+
+
+def _find_by_stem(folder: Path, stem: str) -> Path | None:
+    from srgan.image_io import list_images
+
+    for p in list_images(folder):
+        if p.stem == stem:
+            return p
+    return None
+
+
+def evaluate_folder(
+    hr_dir: Path, upscaler=None, lr_dir: Path | None = None, sr_dir: Path | None = None, progress: bool = False
+) -> dict:
+    """Per-image and mean PSNR/SSIM (protocol of :mod:`srgan.metrics`) of a folder of HR images.
+
+    SR comes from ``sr_dir`` (images with the HR's file stems) or from ``upscaler`` applied to
+    the LR in ``lr_dir`` (same stems) or, without ``lr_dir``, to the protocol's LR of the HR.
+    """
+    from srgan.image_io import Picture, list_images, load_image
+    from srgan.images import downscale, modcrop
+    from srgan.metrics import PROTOCOL, evaluate_pair
+
+    rows, errors = [], []
+    for path in list_images(hr_dir):
+        try:
+            hr = modcrop(load_image(path).rgb8(), SCALE)
+            t0 = time.perf_counter()
+            if sr_dir is not None:
+                src = _find_by_stem(sr_dir, path.stem)
+                if src is None:
+                    raise ValueError(f"no SR image named {path.stem}.* in {sr_dir}")
+                sr = load_image(src).rgb8()
+            else:
+                if lr_dir is not None:
+                    src = _find_by_stem(lr_dir, path.stem)
+                    if src is None:
+                        raise ValueError(f"no LR image named {path.stem}.* in {lr_dir}")
+                    lr = load_image(src).rgb8()
+                else:
+                    lr = downscale(hr, SCALE)
+                sr = upscaler.upscale(Picture(lr)).rgb8()
+            seconds = time.perf_counter() - t0
+            sr = sr[: hr.shape[0], : hr.shape[1]]
+            row = {"image": path.stem, **evaluate_pair(sr, hr), "seconds": seconds}
+            rows.append(row)
+            if progress:
+                print(f"  {path.stem:<16} {row['psnr']:7.2f} dB  SSIM {row['ssim']:.4f}", file=sys.stderr, flush=True)
+        except (ValueError, OSError) as e:
+            errors.append(f"{path}: {e}")
+    mean = {k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "ssim", "psnr_rgb", "seconds")} if rows else {}
+    return {"protocol": PROTOCOL, "images": rows, "mean": mean, "errors": errors}
+
+
+def cmd_evaluate(args) -> int:
+    hr_dir = Path(args.hr)
+    for label, d in (("--hr", args.hr), ("--lr", args.lr), ("--sr", args.sr)):
+        if d is not None and not Path(d).is_dir():
+            raise CLIError(f"{label} {d}: no such folder")
+    upscaler = None if args.sr else _make_upscaler(args)
+    result = evaluate_folder(
+        hr_dir, upscaler, Path(args.lr) if args.lr else None, Path(args.sr) if args.sr else None, progress=False
+    )
+    for line in result["errors"]:
+        _err(line)
+    if not result["images"]:
+        raise CLIError(f"{hr_dir}: no image could be evaluated")
+    source = (
+        f"SR from {args.sr}"
+        if args.sr
+        else f"model {args.model}, LR {'from ' + args.lr if args.lr else 'made from HR'}"
+    )
+    print(f"{hr_dir} ({source})")
+    print(f"{'image':<18}{'PSNR (dB)':>10}{'SSIM':>9}{'RGB PSNR':>10}{'s':>8}")
+    for r in result["images"]:
+        print(f"{r['image']:<18}{r['psnr']:>10.2f}{r['ssim']:>9.4f}{r['psnr_rgb']:>10.2f}{r['seconds']:>8.2f}")
+    m = result["mean"]
+    print(f"{'mean':<18}{m['psnr']:>10.2f}{m['ssim']:>9.4f}{m['psnr_rgb']:>10.2f}{m['seconds']:>8.2f}")
+    if args.json:
+        meta = {"hr": str(hr_dir), "lr": args.lr, "sr": args.sr, "model": None if args.sr else args.model}
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({**meta, **result}, indent=2))
+    return EXIT_FAILED if result["errors"] else 0
+
+
+def cmd_train(args) -> int:
+    from srgan.paths import benchmark_dir, train_dirs
+    from srgan.training import TrainConfig, read_checkpoint_config, train
+
+    if args.resume and (Path(args.out) / "checkpoint" / "state.json").is_file():
+        cfg = read_checkpoint_config(args.out)
+        if args.steps:
+            cfg.steps = args.steps
+    else:
+        data = args.data or [str(d) for d in train_dirs()]
+        for d in data:
+            if not Path(d).is_dir():
+                raise CLIError(f"--data {d}: no such folder")
+        val = args.val_dir or (str(benchmark_dir("Set5")) if benchmark_dir("Set5").is_dir() else None)
+        if args.phase == "gan" and not args.init:
+            raise CLIError(
+                "--phase gan starts from SRResNet weights: give --init PATH (e.g. weights/srresnet_x4.weights.h5)"
+            )
+        cfg = TrainConfig(
+            phase=args.phase,
+            data=data,
+            out=args.out,
+            steps=args.steps or (10_000 if args.phase == "pretrain" else 2_000),
+            batch_size=args.batch_size,
+            hr_patch=args.hr_patch,
+            learning_rate=args.learning_rate or (2e-4 if args.phase == "pretrain" else 1e-4),
+            schedule=args.schedule or ("cosine" if args.phase == "pretrain" else "step"),
+            pixel_loss=args.pixel_loss,
+            num_blocks=args.num_blocks,
+            channels=args.channels,
+            bicubic_skip=not args.paper_exact,
+            init_weights=args.init,
+            val_dir=val,
+            val_every=args.val_every,
+            ckpt_every=args.ckpt_every,
+            seed=args.seed,
+            strategy=args.strategy,
+            vgg_weights=args.vgg_weights,
+        )
+    try:
+        result = train(cfg, resume=args.resume)
+    except Exception as e:
+        if type(e).__name__ in ("VGGWeightsUnavailable", "ValueError", "FileNotFoundError"):
+            raise CLIError(str(e)) from None
+        raise
+    print(json.dumps({"step": result["step"], "validation": result["validation"]}))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, MODEL_NAMES
+
+    p = _Parser(prog="srgan", description="SRResNet / SRGAN x4 super-resolution (Ledig et al. 2017).")
+    p.add_argument("--version", action="version", version=f"srgan {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def model_flags(sp):
+        sp.add_argument("--model", choices=MODEL_NAMES, default="srgan", help="model (default: srgan)")
+        sp.add_argument("--weights", help="a .weights.h5 file to use instead of weights/<model>_x4.weights.h5")
+        sp.add_argument(
+            "--tile", type=int, default=DEFAULT_TILE, help=f"tile size in LR pixels (default {DEFAULT_TILE})"
+        )
+        sp.add_argument(
+            "--tile-pad",
+            type=int,
+            default=DEFAULT_TILE_PAD,
+            help=f"context around each tile (default {DEFAULT_TILE_PAD})",
+        )
+
+    sp = sub.add_parser("upscale", help="x4 super-resolve images or folders of images to PNG")
+    sp.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    sp.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for <stem>.png results")
+    model_flags(sp)
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sp.set_defaults(func=cmd_upscale)
+
+    sp = sub.add_parser("degrade", help="make the paper's x4 LR of HR images (modcrop, antialiased bicubic)")
+    sp.add_argument("inputs", nargs="+", metavar="HR", help="image files or folders")
+    sp.add_argument("-o", "--output", required=True, metavar="OUTDIR")
+    sp.add_argument("-q", "--quiet", action="store_true")
+    sp.set_defaults(func=cmd_degrade)
+
+    sp = sub.add_parser("evaluate", help="PSNR/SSIM (Y, 4-px shave) against HR ground truth")
+    sp.add_argument("--hr", required=True, help="folder of HR ground-truth images")
+    src = sp.add_mutually_exclusive_group()
+    src.add_argument("--lr", help="folder of LR inputs with the HR's file names (default: made from the HR)")
+    src.add_argument("--sr", help="folder of already super-resolved images to score (no model is run)")
+    model_flags(sp)
+    sp.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    sp.set_defaults(func=cmd_evaluate)
+
+    sp = sub.add_parser("train", help="train SRResNet (--phase pretrain) or SRGAN (--phase gan)")
+    sp.add_argument("--phase", choices=("pretrain", "gan"), default="pretrain")
+    sp.add_argument("--data", nargs="+", help="folders of HR training images (default: shared/data/train/*)")
+    sp.add_argument("--out", required=True, help="run folder (checkpoints, logs, weights)")
+    sp.add_argument("--steps", type=int, help="total steps (default 10000 pretrain, 2000 gan)")
+    sp.add_argument("--batch-size", type=int, default=16)
+    sp.add_argument("--hr-patch", type=int, default=96, help="HR crop size (LR is a quarter)")
+    sp.add_argument("--learning-rate", type=float, help="Adam learning rate (default 2e-4 pretrain, 1e-4 gan)")
+    sp.add_argument("--schedule", choices=("cosine", "step", "constant"), help="default cosine pretrain, step gan")
+    sp.add_argument("--pixel-loss", choices=("mse", "l1"), default="mse")
+    sp.add_argument("--num-blocks", type=int, default=16)
+    sp.add_argument("--channels", type=int, default=64)
+    sp.add_argument("--paper-exact", action="store_true", help="no global bicubic skip (the paper's network)")
+    sp.add_argument("--init", help="generator weights to start from (required for --phase gan)")
+    sp.add_argument("--val-dir", help="validation HR folder (default Set5)")
+    sp.add_argument("--val-every", type=int, default=500)
+    sp.add_argument("--ckpt-every", type=int, default=250)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--strategy", choices=("default", "mirrored"), default="default")
+    sp.add_argument("--vgg-weights", help="Keras VGG19 notop weights file (gan phase)")
+    sp.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint (its config is used)")
+    sp.set_defaults(func=cmd_train)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up chatter off the terminal
+    args = build_parser().parse_args(argv)
+    for flag in ("tile", "tile_pad"):
+        if getattr(args, flag, 1) is not None and getattr(args, flag, 1) < (1 if flag == "tile" else 0):
+            _err(f"error: --{flag.replace('_', '-')} must be {'>= 1' if flag == 'tile' else '>= 0'}")
+            return EXIT_USAGE
+    try:
+        return args.func(args)
+    except CLIError as e:
+        _err(f"error: {e}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""The one place where image files come in and go out, for the CLI, the app and training.
+
+:func:`load_image` turns bytes or a path into a :class:`Picture` (RGB pixels plus optional
+alpha, 8- or 16-bit, the original colour mode remembered) and enforces size limits *before*
+decoding the full image. :func:`encode_png` writes a picture back in its own mode and depth.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from srgan.images import rgb_to_gray, to_float, to_uint8, to_uint16
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+MAX_BYTES = 64 * 1024 * 1024  # largest file accepted (64 MiB)
+MAX_PIXELS = 40_000_000  # largest decoded image accepted (40 Mpx), checked from the header
+
+
+class ImageLoadError(ValueError):
+    """An input that is not a usable image; the message says what is wrong, in one line."""
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A decoded image, normalised for processing.
+
+    pixels: uint8 or uint16 (H, W, 3) RGB (grayscale inputs are replicated to 3 channels);
+    alpha: None or (H, W) of the same dtype; mode: the mode to write results in
+    ('RGB', 'RGBA', 'L' or 'LA'); notes: what the loader did that a user should know.
+    """
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None = None
+    mode: str = "RGB"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def bit_depth(self) -> int:
+        return 16 if self.pixels.dtype == np.uint16 else 8
+
+    @property
+    def height(self) -> int:
+        return self.pixels.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.pixels.shape[1]
+
+    def rgb8(self) -> np.ndarray:
+        """uint8 (H, W, 3) RGB, alpha dropped (16-bit data rounded to 8 bits)."""
+        return self.pixels if self.bit_depth == 8 else to_uint8(to_float(self.pixels))
+
+    def rgb_float(self) -> np.ndarray:
+        """float32 (H, W, 3) RGB in [0, 1], at full bit depth."""
+        return to_float(self.pixels)
+
+    def with_pixels(self, rgb: np.ndarray, alpha: np.ndarray | None = None) -> Picture:
+        """A picture of the same mode from float32 RGB (H, W, 3) and alpha (H, W) in [0, 1]
+        (values outside are clipped, never wrapped), quantised to this picture's bit depth."""
+        quantise = to_uint16 if self.bit_depth == 16 else to_uint8
+        if self.mode in ("L", "LA"):  # keep grey results grey
+            rgb = np.repeat(rgb_to_gray(rgb)[..., None], 3, axis=2)
+        return replace(self, pixels=quantise(rgb), alpha=None if alpha is None else quantise(alpha), notes=self.notes)
+
+    def to_pil(self) -> Image.Image:
+        """8-bit PIL image in this picture's mode (for display)."""
+        rgb = self.rgb8()
+        alpha = None if self.alpha is None else (self.alpha if self.bit_depth == 8 else to_uint8(to_float(self.alpha)))
+        if self.mode in ("L", "LA"):
+            im = Image.fromarray(rgb[..., 0])
+            return im if alpha is None else Image.merge("LA", (im, Image.fromarray(alpha)))
+        im = Image.fromarray(rgb)
+        return im if alpha is None else Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+
+
+def list_images(source: str | Path) -> list[Path]:
+    """Image files in a folder (sorted, by extension), or ``[source]`` for a file."""
+    source = Path(source)
+    if source.is_dir():
+        return sorted(p for p in source.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    return [source]
+
+
+def _read_bytes(source: str | Path | bytes, max_bytes: int) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise ImageLoadError("no such file")
+        if not path.is_file():
+            raise ImageLoadError("not a file")
+        if path.stat().st_size > max_bytes:
+            raise ImageLoadError(
+                f"file is {path.stat().st_size / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.0f} MiB"
+            )
+        data = path.read_bytes()
+    if not data:
+        raise ImageLoadError("empty file (0 bytes)")
+    if len(data) > max_bytes:
+        raise ImageLoadError(f"file is {len(data) / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.0f} MiB")
+    return data
+
+
+def _is_png16(data: bytes) -> bool:
+    # PNG signature, then the IHDR chunk: bit depth is byte 24.
+    return data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 25 and data[24] == 16
+
+
+def _decode_png16(data: bytes) -> Picture:
+    import cv2  # PIL reduces 16-bit RGB PNGs to 8 bits; OpenCV keeps all 16
+
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise ImageLoadError("16-bit PNG is truncated or corrupt")
+    arr = arr.astype(np.uint16)
+    if arr.ndim == 2:
+        return Picture(np.repeat(arr[..., None], 3, axis=2), mode="L")
+    if arr.shape[2] == 2:  # grey + alpha
+        return Picture(np.repeat(arr[..., :1], 3, axis=2), alpha=arr[..., 1], mode="LA")
+    if arr.shape[2] == 4:
+        return Picture(np.ascontiguousarray(arr[..., 2::-1]), alpha=arr[..., 3], mode="RGBA")
+    return Picture(np.ascontiguousarray(arr[..., ::-1]), mode="RGB")
+
+
+def _from_pil(im: Image.Image) -> Picture:
+    """Normalise any PIL mode to RGB(A) or grey(+alpha), 8 or 16 bits."""
+    notes: list[str] = []
+    mode = im.mode
+    if mode == "1":
+        im, mode = im.convert("L"), "L"
+    elif mode in ("P", "PA"):
+        has_alpha = mode == "PA" or "transparency" in im.info
+        im = im.convert("RGBA" if has_alpha else "RGB")
+        mode = im.mode
+        notes.append("palette image converted to " + mode)
+    elif mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        notes.append(f"{mode} converted to RGB")
+        im, mode = im.convert("RGB"), "RGB"
+    elif mode in ("La", "RGBa"):
+        im = im.convert(mode.upper())
+        mode = im.mode
+    if mode.startswith("I;16") or mode == "I":
+        arr = np.clip(np.asarray(im, dtype=np.int64), 0, 65535).astype(np.uint16)
+        return Picture(np.repeat(arr[..., None], 3, axis=2), mode="L", notes=tuple(notes))
+    if mode == "F":
+        raise ImageLoadError("32-bit floating-point images are not supported; save it as 8- or 16-bit")
+    if mode == "L":
+        arr = np.asarray(im)
+        return Picture(np.repeat(arr[..., None], 3, axis=2), mode="L", notes=tuple(notes))
+    if mode == "LA":
+        arr = np.asarray(im)
+        return Picture(np.repeat(arr[..., :1], 3, axis=2), alpha=arr[..., 1].copy(), mode="LA", notes=tuple(notes))
+    if mode == "RGBA":
+        arr = np.asarray(im)
+        return Picture(np.ascontiguousarray(arr[..., :3]), alpha=arr[..., 3].copy(), mode="RGBA", notes=tuple(notes))
+    if mode != "RGB":
+        notes.append(f"{mode} converted to RGB")
+        im = im.convert("RGB")
+    return Picture(np.asarray(im).copy(), mode="RGB", notes=tuple(notes))
+
+
+def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES) -> Picture:
+    """Decode an image file (path or bytes) into a :class:`Picture`.
+
+    Applies EXIF orientation, takes the first frame of animations, converts palette/CMYK, keeps
+    alpha, grey and 16-bit depth. Raises :class:`ImageLoadError` with a one-line reason for
+    anything else: missing, empty, oversized (bytes, or pixels as declared by the header, checked
+    before decoding), unrecognised, truncated or corrupt files.
+    """
+    data = _read_bytes(source, max_bytes)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we apply our own limit
+            im = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as e:  # PIL's own hard cap, far above ours
+        declared = re.search(r"\((\d+) pixels\)", str(e))
+        size = f"{int(declared.group(1)) / 1e6:.0f} Mpx" if declared else "too large"
+        raise ImageLoadError(f"image is {size}; the limit is {max_pixels / 1e6:.1f} Mpx") from None
+    except UnidentifiedImageError:
+        raise ImageLoadError("not a recognised image file (supported: PNG, JPEG, BMP, TIFF, WebP, GIF)") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ImageLoadError(f"cannot read the image header ({e})") from None
+    w, h = im.size
+    if w < 1 or h < 1:
+        raise ImageLoadError(f"image has no pixels ({w}x{h})")
+    if w * h > max_pixels:
+        raise ImageLoadError(f"image is {w}x{h} = {w * h / 1e6:.1f} Mpx; the limit is {max_pixels / 1e6:.1f} Mpx")
+    frames = getattr(im, "n_frames", 1)
+    try:
+        if _is_png16(data):
+            pic = _decode_png16(data)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                if frames > 1:
+                    im.seek(0)
+                im.load()
+                orientation = im.getexif().get(0x0112, 1)
+                im = ImageOps.exif_transpose(im)
+            pic = _from_pil(im)
+            if orientation not in (1, None):
+                pic = replace(pic, notes=(*pic.notes, f"EXIF orientation {orientation} applied"))
+    except ImageLoadError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise ImageLoadError(f"image data is truncated or corrupt ({e})") from None
+    if frames > 1:
+        pic = replace(pic, notes=(*pic.notes, f"first of {frames} frames used"))
+    return pic
+
+
+def encode_png(pic: Picture) -> bytes:
+    """PNG bytes of ``pic`` in its own mode (RGB, RGBA, L, LA) and bit depth (8 or 16)."""
+    if pic.bit_depth == 8:
+        buf = io.BytesIO()
+        pic.to_pil().save(buf, format="PNG")
+        return buf.getvalue()
+    import cv2  # PIL cannot write 16-bit RGB PNGs
+
+    grey = pic.mode in ("L", "LA")
+    arr = pic.pixels[..., :1] if grey else pic.pixels[..., ::-1]
+    if pic.alpha is not None:
+        arr = np.dstack([arr, pic.alpha])
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(arr.squeeze() if arr.shape[2] == 1 else arr))
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def save_png(pic: Picture, path: str | Path) -> Path:
+    """Write ``pic`` as PNG to ``path`` (parent folders created)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(encode_png(pic))
+    return path

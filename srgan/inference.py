@@ -1,0 +1,178 @@
+"""Tiled x4 inference on images of any size: load -> model (tiled) -> stitch -> Picture.
+
+:class:`Upscaler` builds its model once and is stateless between calls (safe to share between
+threads and Streamlit sessions). Tiles are windows of ``tile + 2 * tile_pad`` LR pixels; each
+window's centre is written into a preallocated output of the final dtype, so working memory
+depends on the tile size, not on the image.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from srgan import SCALE
+from srgan.image_io import Picture
+from srgan.images import resize_bicubic, to_float, to_uint8
+from srgan.paths import weights_dir
+
+MODEL_NAMES = ("srgan", "srresnet", "bicubic")
+DEFAULT_TILE = 128  # LR pixels per tile side (the centre that is kept)
+DEFAULT_TILE_PAD = 16  # LR pixels of context on each side of a tile, cropped after the model
+MAX_INPUT_PIXELS = 4_000_000  # largest LR input (-> 64 Mpx output)
+
+Progress = Callable[[int, int], None]  # (tiles done, tiles in all)
+
+
+class WeightsMissing(FileNotFoundError):
+    """A learned model was asked for but its weights file is not there."""
+
+
+def weights_path(model: str) -> Path:
+    return weights_dir() / f"{model}_x4.weights.h5"
+
+
+def model_card(model: str) -> dict | None:
+    """The model card ``weights/<model>_x4.json`` as a dict, or None."""
+    path = weights_dir() / f"{model}_x4.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def tile_windows(size: int, tile: int, pad: int) -> list[tuple[int, int, int, int]]:
+    """Split one axis of ``size`` pixels into tiles.
+
+    Returns (core_start, core_end, window_start, window_end) per tile: cores partition
+    [0, size) in steps of ``tile``; every window has the same length ``min(size, tile + 2*pad)``
+    and contains its core plus >= ``pad`` pixels of context wherever the image has them
+    (windows are shifted inwards at the borders rather than padded, so each tile sees exactly
+    what the whole-image model sees and the shape stays fixed).
+    """
+    length = min(size, tile + 2 * pad)
+    out = []
+    for start in range(0, size, tile):
+        end = min(start + tile, size)
+        w0 = min(max(start - pad, 0), size - length)
+        out.append((start, end, w0, w0 + length))
+    return out
+
+
+class Upscaler:
+    """A named x4 model, built once: ``srgan`` or ``srresnet`` (weights from ``weights/``) or ``bicubic``.
+
+    Args:
+        model: one of :data:`MODEL_NAMES`.
+        weights: a ``.weights.h5`` file to use instead of the shipped one.
+        tile, tile_pad: tile size and context in LR pixels (see :func:`tile_windows`).
+        architecture: generator keyword arguments; by default read from the model card.
+    """
+
+    def __init__(
+        self,
+        model: str = "srgan",
+        weights: str | Path | None = None,
+        tile: int = DEFAULT_TILE,
+        tile_pad: int = DEFAULT_TILE_PAD,
+        architecture: dict | None = None,
+    ):
+        if model not in MODEL_NAMES and weights is None:
+            raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODEL_NAMES)}")
+        if tile < 1 or tile_pad < 0:
+            raise ValueError(f"tile must be >= 1 and tile_pad >= 0 (got {tile}, {tile_pad})")
+        self.name, self.tile, self.tile_pad = model, tile, tile_pad
+        self.scale = SCALE
+        self.generator = None
+        self._lock = threading.Lock()  # Keras model calls from several threads are serialised
+        if model == "bicubic" and weights is None:
+            return
+        path = Path(weights) if weights else weights_path(model)
+        if not path.is_file():
+            raise WeightsMissing(
+                f"no weights for model '{model}' at {path}: train them (python -m srgan train, see README) "
+                "or use --model bicubic"
+            )
+        if architecture is None:
+            card = model_card(model) or {}
+            architecture = card.get("architecture", {})
+        arch = {k: architecture[k] for k in ("num_blocks", "channels", "bicubic_skip") if k in architecture}
+        import tensorflow as tf
+
+        from srgan.models import build_generator
+
+        self.generator = build_generator(scale=SCALE, name=model, **arch)
+        self.generator.load_weights(str(path))
+        self._forward = tf.function(lambda x: self.generator(x, training=False), reduce_retracing=True, autograph=False)
+
+    # --- core --------------------------------------------------------------------------------
+
+    def _run(self, window: np.ndarray) -> np.ndarray:
+        """float32 (h, w, 3) in [0, 1] -> float32 (4h, 4w, 3) in [0, 1], clipped."""
+        with self._lock:
+            out = np.asarray(self._forward(window[None]))[0]
+        return np.clip((out + 1.0) * 0.5, 0.0, 1.0)
+
+    def upscale_array(self, lr: np.ndarray, progress: Progress | None = None, out_dtype=np.float32) -> np.ndarray:
+        """Upscale float32 (h, w, 3) RGB in [0, 1] to (4h, 4w, 3).
+
+        ``out_dtype``: float32 (values in [0, 1]), or uint8 / uint16 (quantised tile by tile, so a
+        full-size float copy never exists).
+        """
+        lr = np.asarray(lr, np.float32)
+        h, w = lr.shape[:2]
+        s = self.scale
+        if self.generator is None:
+            up = np.clip(resize_bicubic(lr, (w * s, h * s)), 0.0, 1.0)
+            if progress:
+                progress(1, 1)
+            return _quantise(up, out_dtype)
+        out = np.empty((h * s, w * s, 3), out_dtype)
+        rows = tile_windows(h, self.tile, self.tile_pad)
+        cols = tile_windows(w, self.tile, self.tile_pad)
+        total, done = len(rows) * len(cols), 0
+        for y0, y1, wy0, wy1 in rows:
+            for x0, x1, wx0, wx1 in cols:
+                sr = self._run(lr[wy0:wy1, wx0:wx1])
+                core = sr[(y0 - wy0) * s : (y1 - wy0) * s, (x0 - wx0) * s : (x1 - wx0) * s]
+                out[y0 * s : y1 * s, x0 * s : x1 * s] = _quantise(core, out_dtype)
+                done += 1
+                if progress:
+                    progress(done, total)
+        return out
+
+    def upscale(self, pic: Picture, progress: Progress | None = None) -> Picture:
+        """x4 of a loaded picture, in its own mode and bit depth; alpha is upscaled bicubic.
+
+        Raises ValueError if the input is over :data:`MAX_INPUT_PIXELS`.
+        """
+        if pic.height * pic.width > MAX_INPUT_PIXELS:
+            raise ValueError(
+                f"input is {pic.width}x{pic.height} = {pic.width * pic.height / 1e6:.1f} Mpx; "
+                f"the limit for x4 upscaling is {MAX_INPUT_PIXELS / 1e6:.0f} Mpx"
+            )
+        s = self.scale
+        size = (pic.width * s, pic.height * s)
+        alpha = None
+        if pic.alpha is not None:
+            alpha = np.clip(resize_bicubic(to_float(pic.alpha), size), 0.0, 1.0)
+        if self.generator is None and pic.bit_depth == 8 and pic.mode in ("RGB", "RGBA"):
+            # 8-bit bicubic in PIL's own path: exactly the literature's bicubic baseline
+            rgb = resize_bicubic(pic.pixels, size)
+            if progress:
+                progress(1, 1)
+            return Picture(rgb, None if alpha is None else to_uint8(alpha), pic.mode, pic.notes)
+        if pic.mode in ("L", "LA") or pic.bit_depth == 16:
+            sr = self.upscale_array(pic.rgb_float(), progress)
+            return pic.with_pixels(sr, alpha)
+        sr = self.upscale_array(pic.rgb_float(), progress, out_dtype=np.uint8)
+        return Picture(sr, None if alpha is None else to_uint8(alpha), pic.mode, pic.notes)
+
+
+def _quantise(img: np.ndarray, dtype) -> np.ndarray:
+    if dtype == np.uint8:
+        return to_uint8(img)
+    if dtype == np.uint16:
+        return np.clip(np.rint(img * 65535.0), 0, 65535).astype(np.uint16)
+    return img.astype(dtype, copy=False)

@@ -1,0 +1,50 @@
+"""Losses of the paper, in ``keras.ops`` (backend-agnostic).
+
+HR and SR are float (N, H, W, 3) in [-1, 1]; discriminator outputs are logits (N, 1).
+"""
+
+from __future__ import annotations
+
+from keras import ops
+
+from srgan.vgg import vgg_preprocess
+
+VGG_SCALE = 1 / 12.75  # paper: VGG losses rescaled by 1/12.75 to be comparable with the MSE
+ADV_WEIGHT = 1e-3  # paper: perceptual loss = content + 1e-3 * adversarial
+
+
+def pixel_mse(hr, sr):
+    """Mean squared error on [-1, 1] (the paper's SRResNet loss)."""
+    return ops.mean(ops.square(hr - sr))
+
+
+def pixel_l1(hr, sr):
+    """Mean absolute error on [-1, 1]."""
+    return ops.mean(ops.abs(hr - sr))
+
+
+def content_loss(features, hr, sr):
+    """VGG54 content loss: MSE between VGG19 phi_{5,4} maps of SR and HR, times ``VGG_SCALE``.
+
+    ``features``: the frozen extractor of :func:`srgan.vgg.build_feature_extractor`.
+    """
+    return VGG_SCALE * ops.mean(ops.square(features(vgg_preprocess(hr)) - features(vgg_preprocess(sr))))
+
+
+def _bce_logits(target: float, logits):
+    return ops.mean(ops.binary_crossentropy(ops.full_like(logits, target), logits, from_logits=True))
+
+
+def generator_adversarial_loss(fake_logits):
+    """-log D(G(lr)), averaged over the batch (the paper's non-saturating adversarial loss)."""
+    return _bce_logits(1.0, fake_logits)
+
+
+def discriminator_loss(real_logits, fake_logits):
+    """Binary cross-entropy: HR labelled real, SR labelled fake."""
+    return _bce_logits(1.0, real_logits) + _bce_logits(0.0, fake_logits)
+
+
+def perceptual_loss(features, hr, sr, fake_logits):
+    """The paper's generator loss: VGG54 content + ``ADV_WEIGHT`` x adversarial."""
+    return content_loss(features, hr, sr) + ADV_WEIGHT * generator_adversarial_loss(fake_logits)

@@ -1,0 +1,86 @@
+"""Full-reference metrics with the SR literature's protocol (FIELD_NOTES section 2).
+
+Default protocol (``PROTOCOL``): Y channel of MATLAB ``rgb2ycbcr``, ``scale`` (4) pixels shaved
+from every border, PSNR with peak 255, SSIM of Wang et al. (Gaussian window sigma 1.5, no sample
+covariance, data range 255); per-image values, then the mean. Inputs are uint8 (H, W, 3) RGB
+(or (H, W) grey) images of equal shape; computation is in float64.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from srgan import SCALE
+
+PROTOCOL = (
+    "Y channel (MATLAB rgb2ycbcr), 4-px border shaved, PSNR peak 255, "
+    "SSIM of Wang et al. (Gaussian sigma 1.5, data range 255); mean of per-image values; "
+    "LR = PIL bicubic x1/4 of the HR modcropped to a multiple of 4"
+)
+
+
+SSIM_WINDOW = 11  # skimage's Gaussian window for sigma 1.5: 2 * int(3.5 * 1.5 + 0.5) + 1
+
+
+def rgb_to_y(img: np.ndarray) -> np.ndarray:
+    """MATLAB ``rgb2ycbcr`` luma: uint8-range RGB (H, W, 3) -> float64 (H, W) in [16, 235]."""
+    img = np.asarray(img, np.float64)
+    return 16.0 + (65.481 * img[..., 0] + 128.553 * img[..., 1] + 24.966 * img[..., 2]) / 255.0
+
+
+def _prepare(img: np.ndarray, crop_border: int, test_y_channel: bool) -> np.ndarray:
+    img = np.asarray(img)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    out = rgb_to_y(img) if test_y_channel else img.astype(np.float64)
+    if crop_border:
+        out = out[crop_border:-crop_border, crop_border:-crop_border]
+    return out
+
+
+def _check(sr: np.ndarray, hr: np.ndarray) -> None:
+    if np.shape(sr) != np.shape(hr):
+        raise ValueError(f"image shapes differ: {np.shape(sr)} vs {np.shape(hr)}")
+
+
+def psnr(sr: np.ndarray, hr: np.ndarray, crop_border: int = SCALE, test_y_channel: bool = True) -> float:
+    """PSNR in dB of ``sr`` against the ground truth ``hr`` (uint8 range, peak 255); inf if identical."""
+    _check(sr, hr)
+    a, b = _prepare(sr, crop_border, test_y_channel), _prepare(hr, crop_border, test_y_channel)
+    mse = np.mean((a - b) ** 2)
+    return math.inf if mse == 0 else float(10.0 * np.log10(255.0**2 / mse))
+
+
+def ssim(sr: np.ndarray, hr: np.ndarray, crop_border: int = SCALE, test_y_channel: bool = True) -> float:
+    """SSIM (Wang et al. 2004, Gaussian window sigma 1.5) of ``sr`` against ``hr``, in [-1, 1]."""
+    from skimage.metrics import structural_similarity
+
+    _check(sr, hr)
+    a, b = _prepare(sr, crop_border, test_y_channel), _prepare(hr, crop_border, test_y_channel)
+    if min(a.shape[:2]) < SSIM_WINDOW:
+        raise ValueError(
+            f"image is too small for SSIM: {min(a.shape[:2])} px after the {crop_border}-px shave, "
+            f"the Gaussian window needs {SSIM_WINDOW}"
+        )
+    return float(
+        structural_similarity(
+            a,
+            b,
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+            data_range=255.0,
+            channel_axis=None if test_y_channel else 2,
+        )
+    )
+
+
+def evaluate_pair(sr: np.ndarray, hr: np.ndarray, crop_border: int = SCALE) -> dict[str, float]:
+    """The protocol's metrics for one image: ``psnr``, ``ssim`` (Y) and ``psnr_rgb``."""
+    return {
+        "psnr": psnr(sr, hr, crop_border),
+        "ssim": ssim(sr, hr, crop_border),
+        "psnr_rgb": psnr(sr, hr, crop_border, test_y_channel=False),
+    }

@@ -1,0 +1,181 @@
+"""SRResNet / SRGAN generator and discriminator (Ledig et al., CVPR 2017), built by code.
+
+Pixel conventions (the paper's):
+- generator input: LR float32 (N, h, w, 3) RGB in [0, 1], any h, w (fully convolutional);
+- generator output: SR float32 (N, 4h, 4w, 3) RGB, nominally in [-1, 1] (unclipped);
+- discriminator input: HR or SR float32 (N, 96, 96, 3) in [-1, 1]; output: one logit per image
+  (the paper's final sigmoid is folded into the loss for numerical stability).
+
+No ``Lambda`` layers: the two custom layers (:class:`PixelShuffle`, :class:`BicubicUpsample`)
+are registered and serialisable, so weights round-trip through ``.weights.h5`` and models
+load in Keras safe mode.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from srgan import SCALE
+
+
+@keras.saving.register_keras_serializable(package="srgan")
+class PixelShuffle(layers.Layer):
+    """Sub-pixel convolution's rearrangement (depth_to_space): (N, H, W, r*r*C) -> (N, rH, rW, C)."""
+
+    def __init__(self, factor: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return ops.depth_to_space(x, self.factor)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        r = self.factor
+        return (n, None if h is None else h * r, None if w is None else w * r, c // (r * r))
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+def cubic_weights(scale: int, a: float = -0.5) -> np.ndarray:
+    """Keys cubic interpolation weights for integer upsampling with half-pixel centres.
+
+    Returns float32 (scale, 5): row p holds the weights of LR taps k-2..k+2 for output
+    sample ``scale*k + p``. Each row sums to 1.
+    """
+
+    def kernel(x: np.ndarray) -> np.ndarray:
+        x = np.abs(x)
+        return np.where(
+            x <= 1,
+            (a + 2) * x**3 - (a + 3) * x**2 + 1,
+            np.where(x < 2, a * x**3 - 5 * a * x**2 + 8 * a * x - 4 * a, 0.0),
+        )
+
+    taps = np.arange(-2, 3, dtype=np.float64)
+    offsets = (np.arange(scale) + 0.5) / scale - 0.5  # where each output sample lies in LR units
+    return kernel(taps[None, :] - offsets[:, None]).astype(np.float32)
+
+
+def _pad_edge(x, p: int):
+    """Replicate the border rows/columns of (N, H, W, C) ``p`` times (TF's pad has no 'edge' mode)."""
+    x = ops.concatenate([x[:, :1]] * p + [x] + [x[:, -1:]] * p, axis=1)
+    return ops.concatenate([x[:, :, :1]] * p + [x] + [x[:, :, -1:]] * p, axis=2)
+
+
+@keras.saving.register_keras_serializable(package="srgan")
+class BicubicUpsample(layers.Layer):
+    """Bicubic x``scale`` upsampling as a fixed convolution: (N, h, w, C) -> (N, s*h, s*w, C).
+
+    Keys a = -0.5 with half-pixel centres, written in ``keras.ops`` so it runs on every Keras
+    backend and tiles exactly (each output pixel depends on a 5x5 LR neighbourhood). Away from
+    the border it equals PIL's and ``tf.image.resize``'s bicubic to float precision; on the two
+    outermost LR pixels it clamps to the edge where they renormalise the kernel. Not trainable.
+    """
+
+    def __init__(self, scale: int = SCALE, channels: int = 3, **kwargs):
+        kwargs["trainable"] = False  # a fixed interpolation kernel, never learned
+        super().__init__(**kwargs)
+        self.scale = scale
+        self.channels = channels
+        w = cubic_weights(scale)  # (s, 5)
+        kernel = np.zeros((5, 5, channels, scale * scale * channels), np.float32)
+        for i in range(scale):
+            for j in range(scale):
+                for c in range(channels):  # depth_to_space channel order: (i*s + j)*C + c
+                    kernel[:, :, c, (i * scale + j) * channels + c] = np.outer(w[i], w[j])
+        self._kernel = kernel
+
+    def call(self, x):
+        x = _pad_edge(x, 2)
+        y = ops.conv(x, ops.convert_to_tensor(self._kernel, dtype=x.dtype), padding="valid")
+        return ops.depth_to_space(y, self.scale)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        s = self.scale
+        return (n, None if h is None else h * s, None if w is None else w * s, c)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "channels": self.channels}
+
+
+def _residual_block(x, channels: int, name: str):
+    """conv3x3 - BN - PReLU - conv3x3 - BN, plus the input (paper Fig. 4)."""
+    y = layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv1")(x)
+    y = layers.BatchNormalization(name=f"{name}_bn1")(y)
+    y = layers.PReLU(shared_axes=[1, 2], name=f"{name}_prelu")(y)
+    y = layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv2")(y)
+    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+    return layers.Add(name=f"{name}_add")([x, y])
+
+
+def build_generator(
+    num_blocks: int = 16,
+    channels: int = 64,
+    scale: int = SCALE,
+    bicubic_skip: bool = False,
+    name: str = "srresnet",
+) -> keras.Model:
+    """SRResNet, the SRGAN generator, with the paper's hyper-parameters as defaults (~1.55 M params).
+
+    Args:
+        num_blocks: residual blocks B (paper: 16).
+        channels: feature maps per conv (paper: 64).
+        scale: upscaling factor, a power of two (paper: 4; one x2 sub-pixel stage per factor 2).
+        bicubic_skip: if True, add bicubic-upsampled LR (mapped to [-1, 1]) to the output so the
+            network learns only the residual detail. A deviation from the paper that makes
+            training on 2 CPU cores far more efficient (see the model cards); no extra weights.
+        name: model name.
+
+    Input LR float32 (N, h, w, 3) in [0, 1]; output SR float32 (N, scale*h, scale*w, 3) ~[-1, 1].
+    """
+    stages = round(math.log2(scale))
+    if 2**stages != scale:
+        raise ValueError(f"scale must be a power of two, got {scale}")
+    lr = keras.Input(shape=(None, None, 3), name="lr")
+    x = layers.Conv2D(channels, 9, padding="same", name="head_conv")(lr)
+    x = skip = layers.PReLU(shared_axes=[1, 2], name="head_prelu")(x)
+    for b in range(num_blocks):
+        x = _residual_block(x, channels, name=f"block{b + 1}")
+    x = layers.Conv2D(channels, 3, padding="same", name="body_conv")(x)
+    x = layers.BatchNormalization(name="body_bn")(x)
+    x = layers.Add(name="body_add")([x, skip])
+    for s in range(stages):
+        x = layers.Conv2D(channels * 4, 3, padding="same", name=f"up{s + 1}_conv")(x)
+        x = PixelShuffle(2, name=f"up{s + 1}_shuffle")(x)
+        x = layers.PReLU(shared_axes=[1, 2], name=f"up{s + 1}_prelu")(x)
+    sr = layers.Conv2D(3, 9, padding="same", name="tail_conv")(x)
+    if bicubic_skip:
+        base = BicubicUpsample(scale, name="bicubic")(lr)
+        base = layers.Rescaling(2.0, offset=-1.0, name="bicubic_to_pm1")(base)
+        sr = layers.Add(name="bicubic_add")([sr, base])
+    return keras.Model(lr, sr, name=name)
+
+
+def build_discriminator(
+    hr_size: int = 96, channels: int = 64, dense_units: int = 1024, name: str = "discriminator"
+) -> keras.Model:
+    """The paper's discriminator: 8 conv3x3 layers (64, 64, 128, 128, 256, 256, 512, 512 maps,
+    stride 2 on every second), BN after all but the first, LeakyReLU 0.2, Dense 1024, Dense 1.
+
+    Input float32 (N, hr_size, hr_size, 3) in [-1, 1]; output float32 (N, 1) logits.
+    """
+    hr = keras.Input(shape=(hr_size, hr_size, 3), name="hr")
+    x = hr
+    for i in range(8):
+        filters = channels * 2 ** (i // 2)
+        x = layers.Conv2D(filters, 3, strides=1 + i % 2, padding="same", name=f"conv{i + 1}")(x)
+        if i > 0:
+            x = layers.BatchNormalization(name=f"bn{i + 1}")(x)
+        x = layers.LeakyReLU(0.2, name=f"lrelu{i + 1}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(dense_units, name="dense1")(x)
+    x = layers.LeakyReLU(0.2, name="dense1_lrelu")(x)
+    logit = layers.Dense(1, name="logit")(x)
+    return keras.Model(hr, logit, name=name)

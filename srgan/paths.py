@@ -1,0 +1,40 @@
+"""Where the project finds its data and weights (overridable by environment variables)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """Root of the research data (benchmark and training sets).
+
+    ``$SRGAN_DATA`` if set, else ``../shared/data`` next to the project checkout.
+    The folder may be absent (e.g. on Streamlit Cloud); callers check.
+    """
+    env = os.environ.get("SRGAN_DATA")
+    return Path(env) if env else PROJECT_ROOT.parent / "shared" / "data"
+
+
+def weights_dir() -> Path:
+    """Folder of shipped generator weights and model cards (``$SRGAN_WEIGHTS`` or ``weights/``)."""
+    env = os.environ.get("SRGAN_WEIGHTS")
+    return Path(env) if env else PROJECT_ROOT / "weights"
+
+
+def benchmark_dir(name: str) -> Path:
+    """HR ground truth of a benchmark set: ``Set5``, ``Set14`` or ``BSD100``."""
+    return data_dir() / "benchmark" / name
+
+
+def benchmark_lr_dir(name: str) -> Path:
+    """Reference x4 LR images (MATLAB imresize) of a benchmark set."""
+    return data_dir() / "benchmark_lr_x4" / name
+
+
+def train_dirs() -> list[Path]:
+    """The training folders under ``data_dir()/train`` (T91, BSD200, General100 half)."""
+    root = data_dir() / "train"
+    return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []

@@ -1,0 +1,151 @@
+"""The loader's modes, round trips and error paths, on images generated here."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from srgan.image_io import ImageLoadError, Picture, encode_png, load_image
+from tests.conftest import smooth_image
+
+
+def _png_bytes(im: Image.Image, **kw) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", **kw)
+    return buf.getvalue()
+
+
+def _png16_rgb(arr: np.ndarray) -> bytes:
+    import cv2
+
+    ok, buf = cv2.imencode(".png", arr[..., ::-1].copy())
+    assert ok
+    return buf.tobytes()
+
+
+def test_rgb_png_round_trip():
+    img = smooth_image(20, 30)
+    pic = load_image(_png_bytes(Image.fromarray(img)))
+    assert pic.mode == "RGB" and pic.bit_depth == 8 and pic.alpha is None
+    np.testing.assert_array_equal(pic.pixels, img)
+    np.testing.assert_array_equal(load_image(encode_png(pic)).pixels, img)
+
+
+def test_rgba_keeps_alpha():
+    img = smooth_image(16, 16)
+    alpha = np.tile(np.arange(16, dtype=np.uint8) * 16, (16, 1))
+    pic = load_image(_png_bytes(Image.fromarray(np.dstack([img, alpha]), "RGBA")))
+    assert pic.mode == "RGBA"
+    np.testing.assert_array_equal(pic.alpha, alpha)
+    back = load_image(encode_png(pic))
+    np.testing.assert_array_equal(back.alpha, alpha)
+
+
+@pytest.mark.parametrize("mode", ["L", "LA"])
+def test_grey_modes_round_trip(mode):
+    grey = smooth_image(12, 14)[..., 0]
+    im = (
+        Image.fromarray(grey)
+        if mode == "L"
+        else Image.merge("LA", (Image.fromarray(grey), Image.fromarray(grey[::-1].copy())))
+    )
+    pic = load_image(_png_bytes(im))
+    assert pic.mode == mode and pic.pixels.shape == (12, 14, 3)
+    np.testing.assert_array_equal(pic.pixels[..., 1], grey)
+    assert Image.open(io.BytesIO(encode_png(pic))).mode == mode
+
+
+def test_16bit_rgb_png_keeps_16_bits():
+    arr = (np.random.default_rng(0).random((10, 12, 3)) * 65535).astype(np.uint16)
+    pic = load_image(_png16_rgb(arr))
+    assert pic.bit_depth == 16 and pic.mode == "RGB"
+    np.testing.assert_array_equal(pic.pixels, arr)
+    np.testing.assert_array_equal(load_image(encode_png(pic)).pixels, arr)
+
+
+def test_16bit_grey_png():
+    arr = (np.random.default_rng(1).random((9, 7)) * 65535).astype(np.uint16)
+    pic = load_image(_png_bytes(Image.fromarray(arr)))
+    assert pic.bit_depth == 16 and pic.mode == "L"
+    np.testing.assert_array_equal(pic.pixels[..., 0], arr)
+
+
+def test_exif_orientation_is_applied():
+    img = smooth_image(10, 20)  # 20 wide, 10 high
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 CW on display
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="JPEG", exif=exif.tobytes(), quality=95)
+    pic = load_image(buf.getvalue())
+    assert pic.pixels.shape[:2] == (20, 10)
+    assert any("EXIF orientation 6" in n for n in pic.notes)
+
+
+def test_palette_with_transparency_becomes_rgba():
+    im = Image.fromarray(smooth_image(8, 8)).convert("P", palette=Image.ADAPTIVE, colors=8)
+    pic = load_image(_png_bytes(im, transparency=0))
+    assert pic.mode == "RGBA" and pic.alpha is not None
+
+
+def test_cmyk_jpeg_is_converted():
+    buf = io.BytesIO()
+    Image.fromarray(smooth_image(8, 8)).convert("CMYK").save(buf, format="JPEG")
+    pic = load_image(buf.getvalue())
+    assert pic.mode == "RGB" and any("CMYK" in n for n in pic.notes)
+
+
+def test_animated_gif_uses_first_frame():
+    frames = [Image.fromarray(np.full((6, 6, 3), v, np.uint8)) for v in (10, 200, 90)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    pic = load_image(buf.getvalue())
+    assert abs(int(pic.pixels[0, 0, 0]) - 10) <= 2
+    assert any("first of 3 frames" in n for n in pic.notes)
+
+
+def _bomb_png(w: int, h: int) -> bytes:
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty file"),
+        (b"hello, I am text pretending to be a PNG", "not a recognised image"),
+        (np.random.default_rng(0).bytes(2048), "not a recognised image"),
+        (_bomb_png(100_000, 100_000), "limit is"),
+    ],
+)
+def test_bad_inputs_get_one_clear_error(data, message):
+    with pytest.raises(ImageLoadError, match=message) as info:
+        load_image(data)
+    assert "\n" not in str(info.value)
+
+
+def test_truncated_png_and_jpeg_are_reported():
+    img = Image.fromarray(smooth_image(64, 64))
+    for fmt in ("PNG", "JPEG"):
+        buf = io.BytesIO()
+        img.save(buf, format=fmt)
+        with pytest.raises(ImageLoadError, match=r"truncated or corrupt|cannot read"):
+            load_image(buf.getvalue()[: len(buf.getvalue()) // 2])
+
+
+def test_byte_limit_and_missing_file(tmp_path):
+    with pytest.raises(ImageLoadError, match="limit is"):
+        load_image(b"x" * 2000, max_bytes=1000)
+    with pytest.raises(ImageLoadError, match="no such file"):
+        load_image(tmp_path / "missing.png")
+
+
+def test_with_pixels_clips_never_wraps():
+    pic = Picture(np.zeros((2, 2, 3), np.uint8))
+    out = pic.with_pixels(np.array([[[-0.5, 1.5, 0.5]] * 2] * 2, np.float32))
+    np.testing.assert_array_equal(out.pixels[0, 0], [0, 255, 128])

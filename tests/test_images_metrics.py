@@ -1,0 +1,66 @@
+import math
+
+import numpy as np
+import pytest
+
+from srgan.images import downscale, enlarge_nearest, modcrop, to_uint8, upscale_bicubic
+from srgan.metrics import psnr, rgb_to_y, ssim
+from tests.conftest import requires_data, smooth_image
+
+
+def test_to_uint8_rounds_and_clips():
+    x = np.array([-0.2, 0.0, 0.5 / 255, 1.49 / 255, 1.5 / 255, 1.0, 1.7], np.float32)
+    np.testing.assert_array_equal(to_uint8(x), [0, 0, 0, 1, 2, 255, 255])
+
+
+def test_modcrop_and_downscale_shapes():
+    img = smooth_image(37, 50)
+    assert modcrop(img).shape == (36, 48, 3)
+    lr = downscale(img)
+    assert lr.shape == (9, 12, 3) and lr.dtype == np.uint8
+    assert upscale_bicubic(lr).shape == (36, 48, 3)
+    assert enlarge_nearest(lr).shape == (36, 48, 3)
+
+
+def test_rgb_to_y_matches_matlab_range():
+    assert rgb_to_y(np.zeros((1, 1, 3)))[0, 0] == pytest.approx(16.0)
+    assert rgb_to_y(np.full((1, 1, 3), 255.0))[0, 0] == pytest.approx(235.0)
+
+
+def test_psnr_edge_cases_and_known_value():
+    img = smooth_image(32, 32)
+    assert psnr(img, img) == math.inf
+    noisy = img.astype(np.int16)
+    noisy[::2, ::2] += 4
+    noisy = noisy.clip(0, 255).astype(np.uint8)
+    diff = noisy.astype(float) - img
+    mse = np.mean(diff[4:-4, 4:-4] ** 2)
+    assert psnr(noisy, img, test_y_channel=False) == pytest.approx(10 * np.log10(255**2 / mse))
+    with pytest.raises(ValueError, match="shapes differ"):
+        psnr(img, img[1:])
+
+
+def test_ssim_is_one_for_identical_and_lower_for_blurred():
+    img = smooth_image(48, 48)
+    assert ssim(img, img) == pytest.approx(1.0)
+    blurred = upscale_bicubic(downscale(img))
+    assert ssim(blurred, img) < 0.99
+
+
+@requires_data
+@pytest.mark.data
+@pytest.mark.parametrize(
+    ("name", "want_psnr", "want_ssim"), [("Set5", 28.43, 0.811), ("Set14", 26.09, 0.705), ("BSD100", 25.96, 0.668)]
+)
+def test_bicubic_reproduces_the_literature(name, want_psnr, want_ssim):
+    from srgan.image_io import list_images, load_image
+    from srgan.paths import benchmark_dir
+
+    p, s = [], []
+    for path in list_images(benchmark_dir(name)):
+        hr = modcrop(load_image(path).rgb8())
+        sr = upscale_bicubic(downscale(hr))
+        p.append(psnr(sr, hr))
+        s.append(ssim(sr, hr))
+    assert np.mean(p) == pytest.approx(want_psnr, abs=0.02)
+    assert np.mean(s) == pytest.approx(want_ssim, abs=0.002)

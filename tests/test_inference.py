@@ -1,0 +1,81 @@
+import itertools
+
+import numpy as np
+import pytest
+
+from srgan.image_io import Picture
+from srgan.inference import DEFAULT_TILE_PAD, Upscaler, WeightsMissing, tile_windows
+from tests.conftest import smooth_image
+
+
+def test_tile_windows_cover_the_axis_with_fixed_length():
+    for size in (1, 5, 37, 128, 300):
+        wins = tile_windows(size, tile=32, pad=8)
+        cores = [(a, b) for a, b, _, _ in wins]
+        assert cores[0][0] == 0 and cores[-1][1] == size
+        assert all(b0 == a1 for (_, b0), (a1, _) in itertools.pairwise(cores))
+        assert len({w1 - w0 for _, _, w0, w1 in wins}) == 1
+        for a, b, w0, w1 in wins:
+            assert 0 <= w0 <= a and b <= w1 <= size
+            assert a - w0 >= min(8, a) and w1 - b >= min(8, size - b)
+
+
+def test_tiled_equals_whole_image_within_one_level(tiny_weights):
+    lr = smooth_image(70, 90).astype(np.float32) / 255
+    tiled = Upscaler("srresnet", tile=24)  # default pad
+    whole = Upscaler("srresnet", tile=1000)
+    a, b = tiled.upscale_array(lr), whole.upscale_array(lr)
+    assert a.shape == (280, 360, 3)
+    assert np.abs(a - b).max() <= 1 / 255
+    assert DEFAULT_TILE_PAD >= 8
+
+
+def test_progress_reports_every_tile(tiny_weights):
+    seen = []
+    Upscaler("srresnet", tile=16, tile_pad=4).upscale_array(
+        np.zeros((20, 40, 3), np.float32), progress=lambda d, t: seen.append((d, t))
+    )
+    assert seen == [(i, 6) for i in range(1, 7)]
+
+
+def test_rgba_alpha_is_upscaled_and_reattached(tiny_weights):
+    rgb = smooth_image(15, 21)
+    alpha = np.zeros((15, 21), np.uint8)
+    alpha[:, 10:] = 255
+    out = Upscaler("srgan").upscale(Picture(rgb, alpha, "RGBA"))
+    assert out.mode == "RGBA" and out.pixels.shape == (60, 84, 3) and out.alpha.shape == (60, 84)
+    assert out.alpha[:, :36].max() < 30 and out.alpha[:, 48:].min() > 225
+
+
+def test_grey_and_16bit_come_back_as_they_went_in(tiny_weights):
+    up = Upscaler("srresnet")
+    grey = np.repeat(smooth_image(9, 11)[..., :1], 3, axis=2)
+    out = up.upscale(Picture(grey, None, "L"))
+    assert out.mode == "L"
+    np.testing.assert_array_equal(out.pixels[..., 0], out.pixels[..., 2])
+    deep = (smooth_image(9, 11).astype(np.uint16) * 257) + 3
+    out16 = up.upscale(Picture(deep))
+    assert out16.pixels.dtype == np.uint16 and out16.pixels.shape == (36, 44, 3)
+
+
+def test_bicubic_needs_no_weights_and_matches_pil(tmp_path, monkeypatch):
+    from srgan.images import upscale_bicubic
+
+    monkeypatch.setenv("SRGAN_WEIGHTS", str(tmp_path))
+    lr = smooth_image(13, 17)
+    out = Upscaler("bicubic").upscale(Picture(lr))
+    np.testing.assert_array_equal(out.pixels, upscale_bicubic(lr))
+
+
+def test_missing_weights_say_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("SRGAN_WEIGHTS", str(tmp_path))
+    with pytest.raises(WeightsMissing, match=r"no weights for model 'srgan'.*bicubic"):
+        Upscaler("srgan")
+
+
+def test_input_pixel_cap(tiny_weights, monkeypatch):
+    import srgan.inference as inf
+
+    monkeypatch.setattr(inf, "MAX_INPUT_PIXELS", 100)
+    with pytest.raises(ValueError, match="limit for x4"):
+        Upscaler("bicubic").upscale(Picture(np.zeros((20, 20, 3), np.uint8)))

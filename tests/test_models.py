@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+
+from tests.conftest import TINY
+
+
+def test_generator_is_fully_convolutional_for_odd_sizes():
+    from srgan.models import build_generator
+
+    g = build_generator(**TINY)
+    lr = np.random.default_rng(0).random((2, 17, 23, 3), np.float32)
+    assert g(lr).shape == (2, 68, 92, 3)
+
+
+def test_generator_has_the_papers_parameter_count():
+    from srgan.models import build_generator
+
+    # paper: about 1.55 M; the bicubic skip adds no weights
+    assert build_generator().count_params() == 1_554_883
+    assert build_generator(bicubic_skip=True).count_params() == 1_554_883
+
+
+def test_generator_layers_follow_the_paper():
+    from srgan.models import build_generator
+
+    g = build_generator(num_blocks=16)
+    names = [layer.name for layer in g.layers]
+    assert sum(n.endswith("_bn1") for n in names) == 16
+    assert g.get_layer("head_conv").kernel_size == (9, 9)
+    assert g.get_layer("tail_conv").kernel_size == (9, 9)
+    assert g.get_layer("up1_conv").filters == 256
+    assert g.get_layer("head_prelu").alpha.shape == (1, 1, 64)  # one alpha per channel
+
+
+def test_discriminator_outputs_one_logit_per_image():
+    from srgan.models import build_discriminator
+
+    d = build_discriminator()
+    convs = [layer for layer in d.layers if layer.__class__.__name__ == "Conv2D"]
+    assert [c.filters for c in convs] == [64, 64, 128, 128, 256, 256, 512, 512]
+    assert [c.strides[0] for c in convs] == [1, 2, 1, 2, 1, 2, 1, 2]
+    out = d(np.zeros((3, 96, 96, 3), np.float32))
+    assert out.shape == (3, 1)
+
+
+def test_pixel_shuffle_matches_depth_to_space():
+    import tensorflow as tf
+
+    from srgan.models import PixelShuffle
+
+    x = np.random.default_rng(1).random((2, 5, 7, 12), np.float32)
+    np.testing.assert_array_equal(np.asarray(PixelShuffle(2)(x)), tf.nn.depth_to_space(x, 2).numpy())
+
+
+def test_bicubic_layer_matches_pil_away_from_the_border():
+    from srgan.images import resize_bicubic
+    from srgan.models import BicubicUpsample, cubic_weights
+
+    np.testing.assert_allclose(cubic_weights(4).sum(axis=1), 1.0, atol=1e-6)
+    x = np.random.default_rng(2).random((1, 20, 24, 3), np.float32)
+    ours = np.asarray(BicubicUpsample(4)(x))[0]
+    pil = resize_bicubic(x[0], (96, 80))
+    np.testing.assert_allclose(ours[8:-8, 8:-8], pil[8:-8, 8:-8], atol=1e-5)
+
+
+def test_weights_round_trip_and_safe_mode_load(tmp_path):
+    import keras
+
+    from srgan.models import build_generator
+
+    g = build_generator(**TINY)
+    lr = np.random.default_rng(3).random((1, 9, 11, 3), np.float32)
+    g.save_weights(tmp_path / "g.weights.h5")
+    g2 = build_generator(**TINY)
+    g2.load_weights(tmp_path / "g.weights.h5")
+    np.testing.assert_array_equal(np.asarray(g(lr)), np.asarray(g2(lr)))
+    g.save(tmp_path / "g.keras")  # whole model: loads in safe mode, so it holds no Lambda
+    g3 = keras.saving.load_model(tmp_path / "g.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(g(lr)), np.asarray(g3(lr)), atol=1e-6)
+
+
+def test_scale_must_be_a_power_of_two():
+    from srgan.models import build_generator
+
+    with pytest.raises(ValueError, match="power of two"):
+        build_generator(**TINY, scale=3)
+
+
+def test_importing_the_package_stays_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import srgan, srgan.image_io, srgan.images, srgan.metrics, srgan.cli, sys; print('tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

