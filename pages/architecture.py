@@ -1,0 +1,103 @@
+"""Architecture: the generator and discriminator drawn from the real Keras models."""
+
+import pandas as pd
+import streamlit as st
+
+from srgan.architecture import generator_dot, generator_stages, layer_table
+from srgan.inference import model_card
+
+
+@st.cache_resource(show_spinner="Building the models…")
+def _models(bicubic_skip: bool):
+    from srgan.models import build_discriminator, build_generator
+
+    return build_generator(bicubic_skip=bicubic_skip), build_discriminator()
+
+
+st.title("Architecture")
+st.markdown(
+    "SRGAN (Ledig et al., CVPR 2017) trains a deep residual **generator** (SRResNet) to turn a low-resolution "
+    "image into one four times larger, first with a pixel loss, then against a **discriminator** that learns to "
+    "tell generated images from real photographs, with a loss measured in the feature space of VGG19."
+)
+card = model_card("srresnet") or {}
+skip = card.get("architecture", {}).get("bicubic_skip", True)
+generator, discriminator = _models(skip)
+
+st.header("Generator")
+st.graphviz_chart(generator_dot(generator))
+stages = generator_stages(generator)
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "stage": s["stage"],
+                "layers": " → ".join(s["layers"]),
+                "repeat": s["repeat"],
+                "parameters": s["parameters"],
+            }
+            for s in stages
+        ]
+    ),
+    hide_index=True,
+)
+st.markdown(
+    f"**{generator.count_params():,} parameters** (the paper: about 1.55 M). Fully convolutional: any input size works."
+)
+c1, c2 = st.columns(2)
+with c1:
+    st.subheader("Residual block")
+    st.markdown(
+        "conv 3×3 (64) → batch norm → PReLU → conv 3×3 (64) → batch norm, **plus the block's input**. "
+        "The skip lets 16 blocks train: each block only learns a correction. PReLU learns one negative slope "
+        "per channel."
+    )
+with c2:
+    st.subheader("Pixel shuffle (sub-pixel convolution)")
+    st.markdown(
+        "A 3×3 conv makes 256 = 4 × 64 maps at low resolution; the shuffle rearranges each group of 4 channels "
+        "into a 2×2 block of pixels, doubling height and width. Two such stages give ×4. Upsampling late keeps "
+        "the costly convolutions at low resolution."
+    )
+if skip:
+    st.info(
+        "**Deviation from the paper in the shipped weights:** a global bicubic skip. The bicubic ×4 of the input "
+        "(a fixed convolution, no weights) is added to the output, so the network learns only the missing detail. "
+        "On two CPU cores this learns far faster; the paper's exact network is `--paper-exact` in training."
+    )
+with st.expander("Every generator layer"):
+    st.dataframe(pd.DataFrame(layer_table(generator)), hide_index=True)
+
+st.header("Discriminator")
+st.markdown(
+    "Eight 3×3 convolutions (64, 64, 128, 128, 256, 256, 512, 512 maps; stride 2 on every second), batch norm "
+    "after all but the first, LeakyReLU 0.2, then Dense 1024 → LeakyReLU → Dense 1. It sees 96×96 HR or SR "
+    f"patches. **{discriminator.count_params():,} parameters.** Here it outputs a logit: the paper's sigmoid is "
+    "folded into the loss."
+)
+with st.expander("Every discriminator layer"):
+    st.dataframe(pd.DataFrame(layer_table(discriminator)), hide_index=True)
+
+st.header("Loss")
+st.markdown("The generator of SRGAN minimises the **perceptual loss**, a content loss plus a small adversarial term:")
+st.latex(
+    r"l^{SR} = \underbrace{l^{SR}_{VGG/5.4}}_{\text{content}} + 10^{-3}\,\underbrace{l^{SR}_{Gen}}_{\text{adversarial}}"
+)
+st.latex(
+    r"l^{SR}_{VGG/5.4} = \frac{1}{12.75}\cdot\frac{1}{W H C}\sum_{x,y,c}"
+    r"\big(\phi_{5,4}(I^{HR})_{x,y,c} - \phi_{5,4}(G(I^{LR}))_{x,y,c}\big)^2"
+)
+st.latex(r"l^{SR}_{Gen} = \sum_{n} -\log D\big(G(I^{LR}_n)\big)")
+st.markdown(
+    "φ5,4 is the feature map of VGG19's 4th convolution before its 5th max-pool (after ReLU). SRResNet itself "
+    "is trained first with the pixel MSE on [−1, 1]; SRGAN starts from it."
+)
+
+st.header("Training of the shipped weights")
+for name in ("srresnet", "srgan"):
+    c = model_card(name)
+    if c:
+        st.subheader(name)
+        st.json(c.get("training", {}), expanded=False)
+    else:
+        st.caption(f"{name}: no model card in weights/ yet.")

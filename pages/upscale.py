@@ -1,0 +1,257 @@
+"""Upscale & compare: LR, bicubic, SR (and HR) side by side, measured against the ground truth."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image
+
+from pages.common import get_upscaler, model_sidebar
+from srgan.compare import (
+    Comparison,
+    abs_error_y,
+    example_images,
+    fit_to_pixels,
+    run_comparison,
+    side_by_side,
+    wipe,
+    zoom_crop,
+)
+from srgan.image_io import ImageLoadError, Picture, encode_png, load_image
+from srgan.images import enlarge_nearest
+from srgan.metrics import PROTOCOL
+
+MAX_LR_PIXELS = 512 * 512  # largest LR the app super-resolves (a few seconds per 128x128 on 2 cores)
+MAX_DECODE_PIXELS = 40_000_000  # uploads above this are refused before decoding
+GALLERY_SIZE = 6  # comparisons kept per browser session
+
+
+@st.cache_data(show_spinner=False)
+def _examples() -> dict[str, np.ndarray]:
+    return example_images()
+
+
+def _png(img: np.ndarray) -> bytes:
+    return encode_png(Picture(img))
+
+
+def _source() -> tuple[str, Picture, bool] | None:
+    """(label, picture, is_hr) from the chosen input, or None when there is nothing yet."""
+    how = st.segmented_control(
+        "Input",
+        ["Example", "High-res image", "Low-res image"],
+        default="Example",
+        key="source",
+        help="A high-res image is downsampled x4 exactly as in the paper, so the result can be measured "
+        "against it. A low-res image is upscaled as it is, with no ground truth.",
+    )
+    if how == "Example" or how is None:
+        examples = _examples()
+        name = st.selectbox("Example (scikit-image, used as high-res ground truth)", list(examples), key="example")
+        return name, Picture(examples[name]), True
+    upload = st.file_uploader(
+        f"Upload a {'high' if how == 'High-res image' else 'low'}-resolution image",
+        type=["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "gif"],
+        key=f"upload_{how}",
+    )
+    if upload is None:
+        return None
+    try:
+        pic = load_image(upload.getvalue(), max_pixels=MAX_DECODE_PIXELS)
+    except ImageLoadError as e:
+        st.error(f"Cannot use **{upload.name}**: {e}")
+        return None
+    return upload.name, pic, how == "High-res image"
+
+
+def _fit(pic: Picture, is_hr: bool) -> Picture | None:
+    """Apply the app's size cap, letting the user choose to downscale or crop."""
+    cap = MAX_LR_PIXELS * (16 if is_hr else 1)
+    if pic.width * pic.height <= cap:
+        return pic
+    side = int(cap**0.5)
+    st.warning(
+        f"This image is {pic.width}×{pic.height} ({pic.width * pic.height / 1e6:.1f} Mpx). The app handles "
+        f"{'high-res images' if is_hr else 'low-res inputs'} up to {cap / 1e6:.2f} Mpx (about {side}×{side}); "
+        "the CLI has no such limit."
+    )
+    how = st.radio(
+        "Make it fit by",
+        ["downscale", "crop"],
+        horizontal=True,
+        key="fit_how",
+        format_func=lambda h: {"downscale": "downscaling it", "crop": "cropping the centre"}[h],
+    )
+    return Picture(fit_to_pixels(pic.rgb8(), cap, how), notes=(*pic.notes, f"{how}d to fit the app's limit"))
+
+
+def _compute(label: str, pic: Picture, is_hr: bool, model: str) -> Comparison | None:
+    digest = hashlib.sha1(pic.pixels.tobytes() + str(pic.pixels.shape).encode()).hexdigest()[:12]
+    key = f"{digest}-{model}-{is_hr}"
+    gallery: list[dict] = st.session_state.setdefault("gallery", [])
+    for item in gallery:
+        if item["key"] == key:
+            return item["comparison"]
+    upscaler = get_upscaler(model)
+    bar = st.progress(0.0, text="Starting…")
+    t0 = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Tile {done}/{total} · {time.perf_counter() - t0:.1f} s")
+
+    try:
+        comparison = run_comparison(pic, upscaler, is_hr, progress)
+    except ValueError as e:
+        bar.empty()
+        st.error(f"Cannot process **{label}**: {e}")
+        return None
+    bar.empty()
+    gallery.insert(0, {"key": key, "label": label, "comparison": comparison, "thumb": _thumb(comparison.sr)})
+    del gallery[GALLERY_SIZE:]
+    return comparison
+
+
+def _thumb(img: np.ndarray, size: int = 160) -> np.ndarray:
+    im = Image.fromarray(img)
+    im.thumbnail((size, size))
+    return np.asarray(im)
+
+
+def _metrics(c: Comparison) -> None:
+    if not c.has_ground_truth:
+        st.info(
+            "No ground truth for a low-resolution upload, so PSNR and SSIM cannot be measured: judge by eye, "
+            "or upload the high-resolution original instead, which the app downsamples x4 and measures against."
+        )
+        return
+    b, s = c.metrics["bicubic"], c.metrics["sr"]
+    cols = st.columns(4)
+    cols[0].metric("PSNR bicubic", f"{b['psnr']:.2f} dB", help=PROTOCOL)
+    cols[1].metric(f"PSNR {c.model}", f"{s['psnr']:.2f} dB", f"{s['psnr'] - b['psnr']:+.2f} dB", help=PROTOCOL)
+    cols[2].metric("SSIM bicubic", f"{b['ssim']:.4f}", help=PROTOCOL)
+    cols[3].metric(f"SSIM {c.model}", f"{s['ssim']:.4f}", f"{s['ssim'] - b['ssim']:+.4f}", help=PROTOCOL)
+
+
+def _panels(c: Comparison) -> dict[str, np.ndarray]:
+    panels = {"LR (nearest)": enlarge_nearest(c.lr), "Bicubic": c.bicubic, f"SR ({c.model})": c.sr}
+    if c.hr is not None:
+        panels["HR (ground truth)"] = c.hr
+    return panels
+
+
+def _show(label: str, c: Comparison) -> None:
+    h, w = c.lr.shape[:2]
+    st.markdown(
+        f"**{label}** · input {w}×{h} → output {4 * w}×{4 * h} (×4) · {c.model} in {c.seconds:.1f} s"
+        + (" · measured against the HR ground truth" if c.has_ground_truth else " · no ground truth")
+    )
+    for note in c.notes:
+        st.caption(f"Note: {note}.")
+    _metrics(c)
+    panels = _panels(c)
+    for col, (name, img) in zip(st.columns(len(panels)), panels.items(), strict=True):
+        col.image(img, caption=name, width="stretch")
+
+    wipe_tab, zoom_tab, error_tab, chart_tab = st.tabs(["Before / after", "Zoom", "Error maps", "Metrics chart"])
+    with wipe_tab:
+        pairs = [("Bicubic", f"SR ({c.model})")] + (
+            [(f"SR ({c.model})", "HR (ground truth)")] if c.hr is not None else []
+        )
+        left, right = st.selectbox("Compare", pairs, format_func=lambda p: f"{p[0]} ↔ {p[1]}", key="wipe_pair")
+        frac = st.slider(f"← {left} | {right} →", 0.0, 1.0, 0.5, 0.01, key="wipe")
+        st.image(wipe(panels[left], panels[right], frac), width="stretch")
+    with zoom_tab:
+        a, b, z = st.columns(3)
+        cx = a.slider("Centre x", 0.0, 1.0, 0.5, 0.01, key="zoom_x")
+        cy = b.slider("Centre y", 0.0, 1.0, 0.5, 0.01, key="zoom_y")
+        size = z.select_slider("Region (output pixels)", [32, 48, 64, 96, 128], 64, key="zoom_size")
+        for col, (name, img) in zip(st.columns(len(panels)), panels.items(), strict=True):
+            col.image(zoom_crop(img, cx, cy, size, max(256 // size, 2)), caption=name, width="stretch")
+    with error_tab:
+        if c.hr is None:
+            st.caption("Error maps need the ground truth: upload a high-resolution image.")
+        else:
+            errs = {"|bicubic − HR|": abs_error_y(c.bicubic, c.hr), f"|SR − HR| ({c.model})": abs_error_y(c.sr, c.hr)}
+            vmax = float(np.percentile(np.concatenate([e.ravel() for e in errs.values()]), 99.5))
+            for col, (name, err) in zip(st.columns(2), errs.items(), strict=True):
+                fig = go.Figure(
+                    go.Heatmap(z=err[::-1], colorscale="Inferno", zmin=0, zmax=vmax, colorbar={"title": "ΔY"})
+                )
+                fig.update_layout(title=name, height=420, margin={"l": 0, "r": 0, "t": 40, "b": 0})
+                fig.update_yaxes(scaleanchor="x", visible=False)
+                fig.update_xaxes(visible=False)
+                col.plotly_chart(fig, key=f"err_{name}")
+            st.caption("Absolute error of the Y channel (0–255 scale), the quantity behind PSNR. Darker is better.")
+    with chart_tab:
+        if c.hr is None:
+            st.caption("Metrics need the ground truth.")
+        else:
+            names = ["bicubic", c.model]
+            fig = go.Figure(
+                [
+                    go.Bar(x=names, y=[c.metrics[k]["psnr"] for k in ("bicubic", "sr")], name="PSNR (dB)", yaxis="y"),
+                    go.Bar(
+                        x=names,
+                        y=[c.metrics[k]["ssim"] for k in ("bicubic", "sr")],
+                        name="SSIM",
+                        yaxis="y2",
+                        offsetgroup=1,
+                    ),
+                ]
+            )
+            fig.update_layout(
+                yaxis={"title": "PSNR (dB)"},
+                yaxis2={"title": "SSIM", "overlaying": "y", "side": "right", "range": [0, 1]},
+                barmode="group",
+                height=360,
+                margin={"t": 20},
+            )
+            st.plotly_chart(fig, key="metrics_chart")
+
+    d1, d2 = st.columns(2)
+    stem = label.rsplit(".", 1)[0].replace(" ", "_")
+    d1.download_button("Download SR (PNG)", _png(c.sr), f"{stem}_x4_{c.model}.png", "image/png", key="dl_sr")
+    strip = side_by_side(list(panels.items()))
+    d2.download_button("Download comparison (PNG)", _png(strip), f"{stem}_comparison.png", "image/png", key="dl_cmp")
+
+
+def _gallery() -> None:
+    gallery = st.session_state.get("gallery", [])
+    if len(gallery) < 2:
+        return
+    st.divider()
+    st.subheader("This session")
+    cols = st.columns(len(gallery))
+    for i, (col, item) in enumerate(zip(cols, gallery, strict=True)):
+        c: Comparison = item["comparison"]
+        col.image(item["thumb"], width="stretch")
+        gain = f"{c.psnr_gain:+.2f} dB" if c.has_ground_truth else "no ground truth"
+        col.caption(f"{item['label']} · {c.model} · {gain}")
+        if i and col.button("Reopen", key=f"reopen_{item['key']}"):
+            gallery.insert(0, gallery.pop(i))
+            st.session_state["reopen"] = item["key"]
+            st.rerun()
+
+
+st.title("Upscale & compare")
+st.caption("×4 super-resolution with SRResNet / SRGAN, next to bicubic, measured honestly against the ground truth.")
+model = model_sidebar()
+reopen = st.session_state.pop("reopen", None)
+if reopen is not None:
+    current = st.session_state["gallery"][0]
+    _show(current["label"], current["comparison"])
+else:
+    chosen = _source()
+    if chosen is not None:
+        label, pic, is_hr = chosen
+        pic = _fit(pic, is_hr)
+        if pic is not None:
+            comparison = _compute(label, pic, is_hr, model)
+            if comparison is not None:
+                st.session_state["current"] = comparison
+                _show(label, comparison)
+_gallery()

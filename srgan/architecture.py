@@ -1,0 +1,85 @@
+"""Descriptions of the real Keras models for the architecture page: computed, never typed."""
+
+from __future__ import annotations
+
+import re
+
+
+def layer_table(model) -> list[dict]:
+    """One row per layer: name, type, output shape (batch and free spatial dims as None), parameters."""
+    rows = []
+    for layer in model.layers:
+        out = getattr(layer, "output", None)
+        shape = tuple(out.shape) if out is not None and hasattr(out, "shape") else ()
+        rows.append(
+            {
+                "layer": layer.name,
+                "type": layer.__class__.__name__,
+                "output shape": str(shape).replace("None", "·"),
+                "parameters": int(layer.count_params()),
+            }
+        )
+    return rows
+
+
+def generator_stages(model) -> list[dict]:
+    """The generator grouped as the paper draws it: head, B residual blocks, body, upsampling, tail.
+
+    Each stage: {"stage", "layers", "parameters", "repeat"} from the model's layer names.
+    """
+    groups: dict[str, dict] = {}
+    order = []
+    for layer in model.layers:
+        name = layer.name
+        if name == "lr":
+            continue
+        if m := re.match(r"block(\d+)_", name):
+            key = "residual blocks"
+        elif m := re.match(r"up(\d+)_", name):
+            key = f"upsampling x2 ({m.group(1)})"
+        elif name.startswith("head"):
+            key = "head"
+        elif name.startswith("body"):
+            key = "body (conv, BN, long skip)"
+        elif name.startswith("tail"):
+            key = "tail"
+        else:
+            key = "global bicubic skip"
+        if key not in groups:
+            groups[key] = {"stage": key, "layers": [], "parameters": 0, "repeat": 0}
+            order.append(key)
+        groups[key]["layers"].append(layer.__class__.__name__)
+        groups[key]["parameters"] += int(layer.count_params())
+    blocks = {re.match(r"block(\d+)_", ly.name).group(1) for ly in model.layers if re.match(r"block\d+_", ly.name)}
+    for key in order:
+        groups[key]["repeat"] = len(blocks) if key == "residual blocks" else 1
+        if key == "residual blocks" and blocks:  # describe one block
+            groups[key]["layers"] = groups[key]["layers"][: len(groups[key]["layers"]) // len(blocks)]
+    return [groups[k] for k in order]
+
+
+def generator_dot(model) -> str:
+    """Graphviz DOT of the generator's stages, parameters computed from the model."""
+    stages = generator_stages(model)
+    lines = [
+        "digraph G {",
+        "rankdir=LR;",
+        'node [shape=box, style="rounded,filled", fillcolor="#eef1ff", fontsize=11];',
+    ]
+    lines.append('lr [label="LR\\n(h, w, 3) in [0, 1]", fillcolor="#ffffff"];')
+    prev = "lr"
+    for i, s in enumerate(stages):
+        if s["stage"] == "global bicubic skip":
+            continue
+        label = s["stage"] + (f" x{s['repeat']}" if s["repeat"] > 1 else "")
+        body = " → ".join(dict.fromkeys(s["layers"]))
+        lines.append(f'n{i} [label="{label}\\n{body}\\n{s["parameters"]:,} params"];')
+        lines.append(f"{prev} -> n{i};")
+        prev = f"n{i}"
+    lines.append('sr [label="SR\\n(4h, 4w, 3) in [-1, 1]", fillcolor="#ffffff"];')
+    if any(s["stage"] == "global bicubic skip" for s in stages):
+        lines.append('bic [label="bicubic x4\\n(fixed, 0 params)", fillcolor="#fff5e0"];')
+        lines.append('lr -> bic [style=dashed]; bic -> sr [style=dashed, label="+"];')
+    lines.append(f"{prev} -> sr;")
+    lines.append("}")
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""Every dashboard page under Streamlit's AppTest, with tiny weights: no exceptions, real numbers."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import smooth_image
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+
+
+@pytest.fixture
+def app(tiny_weights):
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+def _png(img: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _upload(at, how: str, name: str, data: bytes):
+    at.segmented_control(key="source").set_value(how).run()
+    at.file_uploader(key=f"upload_{how}").set_value((name, data, "image/png")).run()
+    return at
+
+
+def test_example_path_shows_all_panels_and_metrics(app):
+    at = app.run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="model").value == "srgan"
+    labels = [m.label for m in at.metric]
+    assert labels == ["PSNR bicubic", "PSNR srgan", "SSIM bicubic", "SSIM srgan"]
+    assert not at.error
+    current = at.session_state["current"]
+    assert current.sr.shape == current.hr.shape == current.bicubic.shape == (512, 512, 3)  # the astronaut
+    assert len(at.image) >= 4  # LR, bicubic, SR, HR panels (plus the wipe and zoom views)
+
+
+def test_hr_upload_metrics_equal_the_librarys(app):
+    from srgan.compare import run_comparison
+    from srgan.image_io import Picture
+    from srgan.inference import Upscaler
+
+    hr = smooth_image(96, 128, seed=5)
+    at = _upload(app.run(), "High-res image", "photo.png", _png(hr))
+    assert not at.exception and not at.error
+    expected = run_comparison(Picture(hr), Upscaler("srgan"), is_hr=True).metrics
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["PSNR bicubic"] == f"{expected['bicubic']['psnr']:.2f} dB"
+    assert shown["PSNR srgan"] == f"{expected['sr']['psnr']:.2f} dB"
+    assert shown["SSIM srgan"] == f"{expected['sr']['ssim']:.4f}"
+    current = at.session_state["current"]
+    assert current.sr.shape == (96, 128, 3) and current.lr.shape == (24, 32, 3)
+    assert len(at.download_button) == 2
+
+
+def test_lr_upload_has_no_ground_truth_metrics(app):
+    at = _upload(app.run(), "Low-res image", "small.png", _png(smooth_image(20, 24)))
+    assert not at.exception and not at.error
+    assert len(at.metric) == 0
+    assert any("No ground truth" in i.value for i in at.info)
+    assert at.session_state["current"].sr.shape == (80, 96, 3)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [(b"this is not an image", "not a recognised image"), (b"", "empty file")],
+)
+def test_bad_upload_gives_an_error_and_keeps_the_gallery(app, data, message):
+    at = app.run()  # the example goes into the gallery
+    at = _upload(at, "High-res image", "bad.png", data)
+    assert not at.exception
+    assert any(message in e.value for e in at.error)
+    assert len(at.session_state["gallery"]) == 1
+
+
+def test_too_small_hr_upload_is_explained(app):
+    at = _upload(app.run(), "High-res image", "tiny.png", _png(smooth_image(8, 8)))
+    assert not at.exception
+    assert any("too small to downsample" in e.value for e in at.error)
+
+
+def test_rgba_and_grey_uploads_work(app):
+    rgba = np.dstack([smooth_image(40, 40), np.full((40, 40), 128, np.uint8)])
+    at = _upload(app.run(), "High-res image", "rgba.png", _png(rgba))
+    assert not at.exception and not at.error
+    at = _upload(app.run(), "High-res image", "grey.png", _png(smooth_image(40, 40)[..., 0]))
+    assert not at.exception and not at.error
+
+
+def test_oversized_upload_is_capped_with_a_choice(app):
+    big = np.zeros((2100, 2100, 3), np.uint8)
+    big[::7] = 200
+    at = _upload(app.run(), "High-res image", "big.png", _png(big))
+    assert not at.exception and not at.error
+    assert any("up to 4.19 Mpx" in w.value for w in at.warning)
+    assert at.session_state["current"].hr.shape == (2048, 2048, 3)  # downscaled to fit, then modcropped
+    at.radio(key="fit_how").set_value("crop").run()
+    assert not at.exception
+    assert at.session_state["current"].hr.shape == (2048, 2048, 3)
+    assert len(at.session_state["gallery"]) == 3  # example, downscaled, cropped
+
+
+def test_architecture_page_is_computed_from_the_models(app):
+    at = app.run()
+    at.switch_page("pages/architecture.py").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "1,554,883 parameters" in text
+    assert len(at.latex) >= 2
+
+
+def test_benchmarks_page_without_results_says_how_to_make_them(app):
+    at = app.run()
+    at.switch_page("pages/benchmarks.py").run()
+    assert not at.exception
+    assert any("python -m srgan evaluate --benchmarks" in w.value for w in at.warning)

@@ -1,0 +1,125 @@
+"""End to end in a real headless Chromium: start `streamlit run`, upload a photo, wait for SR and PSNR.
+
+Needs Debian's chromium and chromium-driver (installed by .ci/run); skipped with a reason without them.
+Set SRGAN_SCREENSHOT=path to keep the screenshot (the README's is made this way).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import smooth_image
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER), reason="needs Debian chromium and chromium-driver (apt-get install them)"
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tiny_weights_dir, tmp_path):
+    port = _free_port()
+    env = {**os.environ, "SRGAN_WEIGHTS": str(tiny_weights_dir), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + (tmp_path / "streamlit.log").read_text()[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+def test_upload_shows_sr_and_psnr_in_a_real_browser(server, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(smooth_image(192, 256, seed=3)).save(photo)
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1500,1300",
+    ):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        wait = WebDriverWait(driver, 120)
+        driver.get(server)
+        wait.until(ec.presence_of_element_located((By.XPATH, "//*[contains(text(), 'PSNR bicubic')]")))  # the example
+        driver.find_element(By.XPATH, "//button[.//*[contains(text(), 'High-res image')]]").click()
+        upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type='file']")))
+        upload.send_keys(str(photo))
+        wait.until(ec.presence_of_element_located((By.XPATH, "//*[contains(text(), 'photo.png')]")))
+        wait.until(ec.presence_of_element_located((By.XPATH, "//*[contains(text(), 'SR (srgan)')]")))
+        metric = wait.until(ec.presence_of_element_located((By.XPATH, "//*[contains(text(), 'PSNR srgan')]")))
+        assert metric.is_displayed()
+        body = driver.find_element(By.TAG_NAME, "body").text
+        assert "input 64×48 → output 256×192" in body
+        assert " dB" in body
+        time.sleep(1)  # let images finish painting
+        shot = Path(os.environ.get("SRGAN_SCREENSHOT", tmp_path / "screenshot.png"))
+        driver.save_screenshot(str(shot))
+        assert shot.stat().st_size > 10_000
+    finally:
+        driver.quit()
