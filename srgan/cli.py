@@ -1,4 +1,4 @@
-"""Command line: ``python -m srgan {upscale,degrade,evaluate,train}`` (also the ``srgan`` script).
+"""Command line: ``python -m srgan {upscale,degrade,evaluate,train,ship}`` (also the ``srgan`` script).
 
 Errors are one line on stderr naming the file and the reason; a batch goes on past a bad
 file and the exit status is non-zero when anything failed.
@@ -241,6 +241,19 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_ship(args) -> int:
+    from srgan.cards import ship
+
+    if not (Path(args.run) / "checkpoint" / "state.json").is_file():
+        raise CLIError(f"{args.run}: not a training run folder (no checkpoint/state.json)")
+    try:
+        path = ship(args.run, args.name, args.which, evaluate=not args.no_eval)
+    except FileNotFoundError as e:
+        raise CLIError(str(e)) from None
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, MODEL_NAMES
 
@@ -312,6 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--vgg-weights", help="Keras VGG19 notop weights file (gan phase)")
     sp.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint (its config is used)")
     sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser("ship", help="copy a run's generator into weights/ with a measured model card")
+    sp.add_argument("run", help="training run folder")
+    sp.add_argument("--name", choices=("srresnet", "srgan"), required=True)
+    sp.add_argument("--which", choices=("best", "latest"), default="best", help="best validation PSNR, or last step")
+    sp.add_argument("--no-eval", action="store_true", help="do not measure Set5/Set14/BSD100 for the card")
+    sp.set_defaults(func=cmd_ship)
     return p
 
 

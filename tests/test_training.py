@@ -164,3 +164,25 @@ def test_sigterm_saves_a_checkpoint(tmp_path):
     state = json.loads((run / "checkpoint" / "state.json").read_text())
     assert state["step"] >= 1
     assert "stopped by signal" in err
+
+
+def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from srgan.cards import ship
+    from srgan.inference import Upscaler, model_card
+    from srgan.training import train
+
+    data = tmp_path / "data" / "benchmark" / "Set5"
+    data.mkdir(parents=True)
+    Image.fromarray(smooth_image(200, 200, 7)).save(data / "x.png")
+    monkeypatch.setenv("SRGAN_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("SRGAN_WEIGHTS", str(tmp_path / "weights"))
+    train(_cfg(tmp_path, steps=2, val_dir=str(data), val_every=1), images=IMAGES, quiet=True)
+    ship(tmp_path / "run", "srresnet", log=lambda _m: None)
+    card = model_card("srresnet")
+    assert card["architecture"]["num_blocks"] == TINY["num_blocks"]
+    assert card["training"]["steps"] == 2 and len(card["training"]["validation_curve"]) == 2
+    assert set(card["metrics"]["Set5"]) == {"psnr", "ssim", "psnr_rgb", "niqe"}
+    up = Upscaler("srresnet")  # builds the tiny architecture from the card
+    assert up.generator.count_params() < 100_000

@@ -1,0 +1,119 @@
+"""Model cards: what a shipped generator is, how it was trained and what it measures.
+
+:func:`ship` copies a run's generator into ``weights/<name>_x4.weights.h5`` and writes
+``weights/<name>_x4.json`` from the run's own records (checkpoint state, ``log.csv``,
+``val.csv``) and a fresh evaluation on the benchmark sets. Nothing in a card is typed by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+from srgan.paths import data_dir, weights_dir
+
+PAPER_DEVIATIONS = {
+    "bicubic_skip": "global bicubic skip: the output adds bicubic x4 of the LR (a fixed convolution, no weights), "
+    "so the network learns only the residual detail",
+    "data": "trained on 341 images (T91, BSD200, half of General100) instead of 350 k ImageNet images",
+    "steps": "far fewer steps than the paper's 10^6 (SRResNet) / 2x10^5 (SRGAN), on 2 CPU cores",
+    "schedule": "cosine learning-rate decay (the paper: constant 1e-4)",
+}
+
+
+def _csv_rows(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with path.open() as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def build_card(run: Path, name: str, weights_file: Path, metrics: dict | None = None) -> dict:
+    """A model card dict from a run folder (see module doc)."""
+    from srgan.evaluation import machine_info
+    from srgan.models import build_generator
+
+    state = json.loads((run / "checkpoint" / "state.json").read_text())
+    cfg = state["config"]
+    log, val = _csv_rows(run / "log.csv"), _csv_rows(run / "val.csv")
+    arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
+    params = build_generator(**arch).count_params()
+    deviations = [PAPER_DEVIATIONS["data"], PAPER_DEVIATIONS["steps"]]
+    if cfg["bicubic_skip"]:
+        deviations.insert(0, PAPER_DEVIATIONS["bicubic_skip"])
+    if cfg["schedule"] == "cosine":
+        deviations.append(PAPER_DEVIATIONS["schedule"])
+    phase = "SRResNet, pixel MSE" if cfg["phase"] == "pretrain" else "SRGAN, VGG54 content + 1e-3 adversarial"
+    images = (
+        sum(1 for d in cfg["data"] for p in Path(d).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg"))
+        if all(Path(d).is_dir() for d in cfg["data"])
+        else None
+    )
+    return {
+        "name": name,
+        "summary": f"{phase}; {state['step']:,} steps on 2 CPU cores",
+        "architecture": {**arch, "scale": 4, "parameters": params},
+        "deviations_from_paper": deviations,
+        "training": {
+            "phase": cfg["phase"],
+            "data": [Path(d).name for d in cfg["data"]],
+            "images": images,
+            "initialised_from": Path(cfg["init_weights"]).name if cfg.get("init_weights") else None,
+            "steps": state["step"],
+            "batch_size": cfg["batch_size"],
+            "hr_patch": cfg["hr_patch"],
+            "optimizer": "Adam, beta1 0.9",
+            "learning_rate": cfg["learning_rate"],
+            "schedule": cfg["schedule"],
+            "pixel_loss": cfg["pixel_loss"] if cfg["phase"] == "pretrain" else None,
+            "train_hours": round(state["train_seconds"] / 3600, 2),
+            "hardware": machine_info(),
+            "final_losses": {k: v for k, v in (log[-1] if log else {}).items() if k not in ("step", "train_seconds")},
+            "validation_set": Path(cfg["val_dir"]).name if cfg.get("val_dir") else None,
+            "validation_curve": [
+                {"step": int(r["step"]), "psnr": round(r["psnr"], 3), "ssim": round(r["ssim"], 4)} for r in val
+            ],
+        },
+        "metrics": metrics or {},
+        "weights_file": weights_file.name,
+        "sha256": hashlib.sha256(weights_file.read_bytes()).hexdigest(),
+    }
+
+
+def ship(run: str | Path, name: str, which: str = "best", evaluate: bool = True, log=print) -> Path:
+    """Copy a run's generator (``best`` or ``latest``) into the weights folder with its model card.
+
+    Returns the card's path. ``evaluate`` measures Set5/Set14/BSD100 (when the data is present).
+    """
+    from srgan.evaluation import BENCHMARK_SETS, evaluate_folder, upscaler_method
+    from srgan.inference import Upscaler
+    from srgan.metrics import PROTOCOL
+
+    run = Path(run)
+    src = run / ("best.weights.h5" if which == "best" else "generator.weights.h5")
+    if not src.is_file():
+        raise FileNotFoundError(f"{src} not found")
+    cfg = json.loads((run / "checkpoint" / "state.json").read_text())["config"]
+    arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
+    metrics = {}
+    if evaluate:
+        method = upscaler_method(Upscaler(name, weights=src, architecture=arch))
+        metrics["protocol"] = PROTOCOL
+        for set_name in BENCHMARK_SETS:
+            folder = data_dir() / "benchmark" / set_name
+            if folder.is_dir():
+                mean = evaluate_folder(folder, method, with_niqe=True)["mean"]
+                metrics[set_name] = {k: round(v, 4) for k, v in mean.items() if k != "seconds"}
+                log(f"{name} {set_name}: {metrics[set_name]}")
+    out = weights_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    dest = out / f"{name}_x4.weights.h5"
+    shutil.copyfile(src, dest)
+    card = build_card(run, name, dest, metrics)
+    card["source_weights"] = which
+    path = out / f"{name}_x4.json"
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    return path
