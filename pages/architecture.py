@@ -1,6 +1,7 @@
 """Architecture: the generator and discriminator drawn from the real Keras models."""
 
 import pandas as pd
+import plotly.express as px
 import streamlit as st
 
 from srgan.architecture import generator_dot, generator_stages, layer_table
@@ -94,10 +95,28 @@ st.markdown(
 )
 
 st.header("Training of the shipped weights")
-for name in ("srresnet", "srgan"):
-    c = model_card(name)
-    if c:
-        st.subheader(name)
-        st.json(c.get("training", {}), expanded=False)
-    else:
-        st.caption(f"{name}: no model card in weights/ yet.")
+cards = {name: c for name in ("srresnet", "srgan") if (c := model_card(name))}
+if not cards:
+    st.caption("No model cards in weights/ yet: train and ship weights (README, Training).")
+curves = [
+    {"model": name, "step": p["step"], "Set5 PSNR (dB)": p["psnr"]}
+    for name, c in cards.items()
+    for p in c.get("training", {}).get("validation_curve", [])
+]
+if curves:
+    fig = px.line(pd.DataFrame(curves), x="step", y="Set5 PSNR (dB)", color="model", markers=True, height=340)
+    fig.add_hline(y=28.43, line_dash="dot", annotation_text="bicubic 28.43 dB")
+    st.plotly_chart(fig)
+for name, c in cards.items():
+    st.subheader(name)
+    t = c.get("training")
+    if not t:
+        st.caption("Its model card records no training details.")
+        continue
+    st.markdown(
+        f"{t['steps']:,} steps of batch {t['batch_size']} ({t['hr_patch']}-px HR crops) on {', '.join(t['data'])}; "
+        f"Adam, learning rate {t['learning_rate']:g} ({t['schedule']}); {t['train_hours']:.1f} h on {t['hardware']}."
+    )
+    st.markdown("Deviations from the paper:\n" + "\n".join(f"- {d}" for d in c.get("deviations_from_paper", [])))
+    with st.expander(f"{name} model card"):
+        st.json(c, expanded=False)

@@ -79,3 +79,13 @@ def test_input_pixel_cap(tiny_weights, monkeypatch):
     monkeypatch.setattr(inf, "MAX_INPUT_PIXELS", 100)
     with pytest.raises(ValueError, match="limit for x4"):
         Upscaler("bicubic").upscale(Picture(np.zeros((20, 20, 3), np.uint8)))
+
+
+def test_tracing_is_bounded_across_image_sizes(tiny_weights):
+    up = Upscaler("srresnet", tile=16, tile_pad=4)  # windows of 24x24 for images at least that big
+    for h, w in ((30, 40), (50, 26), (64, 64), (33, 97), (25, 24)):
+        assert up.upscale_array(np.zeros((h, w, 3), np.float32)).shape == (4 * h, 4 * w, 3)
+    assert up._forward.experimental_get_tracing_count() == 1
+    for h, w in ((10, 12), (7, 9), (13, 5)):  # smaller than a window: whole image, shape relaxed after a retrace
+        up.upscale_array(np.zeros((h, w, 3), np.float32))
+    assert up._forward.experimental_get_tracing_count() <= 3
