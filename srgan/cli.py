@@ -227,10 +227,15 @@ def cmd_train(args) -> int:
             val_dir=val,
             val_every=args.val_every,
             ckpt_every=args.ckpt_every,
+            log_every=args.log_every,
             seed=args.seed,
             strategy=args.strategy,
             vgg_weights=args.vgg_weights,
         )
+        if args.content_weight is not None:
+            cfg.content_weight = args.content_weight
+        if args.adv_weight is not None:
+            cfg.adv_weight = args.adv_weight
     try:
         result = train(cfg, resume=args.resume)
     except Exception as e:
@@ -320,9 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--val-dir", help="validation HR folder (default Set5)")
     sp.add_argument("--val-every", type=int, default=500)
     sp.add_argument("--ckpt-every", type=int, default=250)
+    sp.add_argument("--log-every", type=int, default=50, help="steps between log lines and log.csv rows")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--strategy", choices=("default", "mirrored"), default="default")
     sp.add_argument("--vgg-weights", help="Keras VGG19 notop weights file (gan phase)")
+    sp.add_argument("--content-weight", type=float, help="gan: VGG54 MSE weight (default: the paper's 1/12.75)")
+    sp.add_argument("--adv-weight", type=float, help="gan: adversarial weight (default: the paper's 1e-3)")
     sp.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint (its config is used)")
     sp.set_defaults(func=cmd_train)
 

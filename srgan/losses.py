@@ -23,12 +23,13 @@ def pixel_l1(hr, sr):
     return ops.mean(ops.abs(hr - sr))
 
 
-def content_loss(features, hr, sr):
-    """VGG54 content loss: MSE between VGG19 phi_{5,4} maps of SR and HR, times ``VGG_SCALE``.
+def content_loss(features, hr, sr, weight: float = VGG_SCALE):
+    """VGG54 content loss: MSE between VGG19 phi_{5,4} maps of SR and HR, times ``weight``
+    (the paper's 1/12.75 by default).
 
     ``features``: the frozen extractor of :func:`srgan.vgg.build_feature_extractor`.
     """
-    return VGG_SCALE * ops.mean(ops.square(features(vgg_preprocess(hr)) - features(vgg_preprocess(sr))))
+    return weight * ops.mean(ops.square(features(vgg_preprocess(hr)) - features(vgg_preprocess(sr))))
 
 
 def _bce_logits(target: float, logits):

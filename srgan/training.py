@@ -25,6 +25,7 @@ import numpy as np
 
 from srgan import SCALE
 from srgan.data import BATCH_SIZE, HR_PATCH, PatchSampler, load_hr_images, make_dataset
+from srgan.losses import ADV_WEIGHT, VGG_SCALE
 
 PHASES = ("pretrain", "gan")
 
@@ -53,6 +54,8 @@ class TrainConfig:
     seed: int = 0
     strategy: str = "default"  # default | mirrored
     vgg_weights: str | None = None
+    content_weight: float = VGG_SCALE  # gan: weight of the VGG54 MSE (see the model card on the balance)
+    adv_weight: float = ADV_WEIGHT  # gan: weight of the adversarial term
     max_side: int | None = None  # shrink larger training photos to this side first
 
     def __post_init__(self):
@@ -146,9 +149,9 @@ class Trainer:
             with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
                 sr = g(lr, training=True)
                 real, fake = d(hr, training=True), d(sr, training=True)
-                content = losses.content_loss(feats, hr, sr)
+                content = losses.content_loss(feats, hr, sr, cfg.content_weight)
                 adversarial = losses.generator_adversarial_loss(fake)
-                g_loss = content + losses.ADV_WEIGHT * adversarial
+                g_loss = content + cfg.adv_weight * adversarial
                 d_loss = losses.discriminator_loss(real, fake)
                 g_scaled, d_scaled = g_loss / replicas, d_loss / replicas  # replica gradients are summed
             g_grads = g_tape.gradient(g_scaled, g.trainable_variables)
@@ -159,7 +162,7 @@ class Trainer:
                 "g_loss": g_loss,
                 "content": content,
                 "adversarial": adversarial,
-                "weighted_adversarial": losses.ADV_WEIGHT * adversarial,
+                "weighted_adversarial": cfg.adv_weight * adversarial,
                 "d_loss": d_loss,
                 "mse": losses.pixel_mse(hr, sr),
                 "d_real": tf.reduce_mean(tf.sigmoid(real)),
