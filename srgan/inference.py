@@ -154,20 +154,23 @@ class Upscaler:
             )
         s = self.scale
         size = (pic.width * s, pic.height * s)
-        alpha = None
-        if pic.alpha is not None:
+        if pic.alpha is None:
+            alpha = None
+        elif pic.bit_depth == 8:  # resized as uint8 by PIL (which clips): no full-size float copy
+            alpha = resize_bicubic(pic.alpha, size)
+        else:
             alpha = np.clip(resize_bicubic(to_float(pic.alpha), size), 0.0, 1.0)
         if self.generator is None and pic.bit_depth == 8 and pic.mode in ("RGB", "RGBA"):
             # 8-bit bicubic in PIL's own path: exactly the literature's bicubic baseline
             rgb = resize_bicubic(pic.pixels, size)
             if progress:
                 progress(1, 1)
-            return Picture(rgb, None if alpha is None else to_uint8(alpha), pic.mode, pic.notes)
+            return Picture(rgb, alpha, pic.mode, pic.notes)
         if pic.mode in ("L", "LA") or pic.bit_depth == 16:
             sr = self.upscale_array(pic.rgb_float(), progress)
-            return pic.with_pixels(sr, alpha)
+            return pic.with_pixels(sr, None if alpha is None else to_float(alpha))
         sr = self.upscale_array(pic.rgb_float(), progress, out_dtype=np.uint8)
-        return Picture(sr, None if alpha is None else to_uint8(alpha), pic.mode, pic.notes)
+        return Picture(sr, alpha, pic.mode, pic.notes)
 
 
 def _quantise(img: np.ndarray, dtype) -> np.ndarray:
