@@ -195,6 +195,7 @@ def _benchmarks(args) -> int:
 def cmd_train(args) -> int:
     from srgan.paths import benchmark_dir, train_dirs
     from srgan.training import TrainConfig, read_checkpoint_config, train
+    from srgan.vgg import VGGWeightsUnavailable
 
     if args.resume and (Path(args.out) / "checkpoint" / "state.json").is_file():
         cfg = read_checkpoint_config(args.out)
@@ -238,10 +239,8 @@ def cmd_train(args) -> int:
             cfg.adv_weight = args.adv_weight
     try:
         result = train(cfg, resume=args.resume)
-    except Exception as e:
-        if type(e).__name__ in ("VGGWeightsUnavailable", "ValueError", "FileNotFoundError"):
-            raise CLIError(str(e)) from None
-        raise
+    except (VGGWeightsUnavailable, ValueError, FileNotFoundError) as e:  # setup problems: one clear line
+        raise CLIError(str(e)) from None
     print(json.dumps({"step": result["step"], "validation": result["validation"]}))
     return 0
 

@@ -167,6 +167,11 @@ def _from_pil(im: Image.Image) -> Picture:
     return Picture(np.asarray(im).copy(), mode="RGB", notes=tuple(notes))
 
 
+def _one_line(e: Exception) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text[:200]
+
+
 def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES) -> Picture:
     """Decode an image file (path or bytes) into a :class:`Picture`.
 
@@ -178,7 +183,7 @@ def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, max_byt
     data = _read_bytes(source, max_bytes)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we apply our own limit
+            warnings.simplefilter("ignore")  # our own limits and errors replace PIL's warnings
             im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as e:  # PIL's own hard cap, far above ours
         declared = re.search(r"\((\d+) pixels\)", str(e))
@@ -186,32 +191,31 @@ def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, max_byt
         raise ImageLoadError(f"image is {size}; the limit is {max_pixels / 1e6:.1f} Mpx") from None
     except UnidentifiedImageError:
         raise ImageLoadError("not a recognised image file (supported: PNG, JPEG, BMP, TIFF, WebP, GIF)") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise ImageLoadError(f"cannot read the image header ({e})") from None
+    except Exception as e:  # decoders of hostile files raise anything (TypeError, KeyError…)
+        raise ImageLoadError(f"cannot read the image header ({_one_line(e)})") from None
     w, h = im.size
     if w < 1 or h < 1:
         raise ImageLoadError(f"image has no pixels ({w}x{h})")
     if w * h > max_pixels:
         raise ImageLoadError(f"image is {w}x{h} = {w * h / 1e6:.1f} Mpx; the limit is {max_pixels / 1e6:.1f} Mpx")
-    frames = getattr(im, "n_frames", 1)
     try:
-        if _is_png16(data):
-            pic = _decode_png16(data)
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "Corrupt EXIF data": the file still decodes
+            frames = getattr(im, "n_frames", 1)  # counting frames parses the file: may fail too
+            if _is_png16(data):
+                pic = _decode_png16(data)
+            else:
                 if frames > 1:
                     im.seek(0)
                 im.load()
                 orientation = im.getexif().get(0x0112, 1)
-                im = ImageOps.exif_transpose(im)
-            pic = _from_pil(im)
-            if orientation not in (1, None):
-                pic = replace(pic, notes=(*pic.notes, f"EXIF orientation {orientation} applied"))
+                pic = _from_pil(ImageOps.exif_transpose(im))
+                if orientation not in (1, None):
+                    pic = replace(pic, notes=(*pic.notes, f"EXIF orientation {orientation} applied"))
     except ImageLoadError:
         raise
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
-        raise ImageLoadError(f"image data is truncated or corrupt ({e})") from None
+    except Exception as e:  # as above: any decoder failure is a corrupt file to the user
+        raise ImageLoadError(f"image data is truncated or corrupt ({_one_line(e)})") from None
     if frames > 1:
         pic = replace(pic, notes=(*pic.notes, f"first of {frames} frames used"))
     return pic

@@ -1,11 +1,14 @@
 """The loader's modes, round trips and error paths, on images generated here."""
 
+import contextlib
 import io
 import struct
 import zlib
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from srgan.image_io import ImageLoadError, Picture, encode_png, load_image
@@ -149,3 +152,44 @@ def test_with_pixels_clips_never_wraps():
     pic = Picture(np.zeros((2, 2, 3), np.uint8))
     out = pic.with_pixels(np.array([[[-0.5, 1.5, 0.5]] * 2] * 2, np.float32))
     np.testing.assert_array_equal(out.pixels[0, 0], [0, 255, 128])
+
+
+def _seed_files() -> list[bytes]:
+    img = Image.fromarray(smooth_image(24, 24))
+    out = []
+    for fmt in ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP"):
+        buf = io.BytesIO()
+        img.save(buf, format=fmt)
+        out.append(buf.getvalue())
+    return out
+
+
+SEEDS = _seed_files()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.sampled_from(range(len(SEEDS))),
+    cut=st.integers(0, 4000),
+    flips=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), max_size=8),
+)
+def test_loader_never_fails_with_anything_but_a_clear_error(seed, cut, flips):
+    # real files of every supported format, truncated and with random bytes overwritten
+    data = bytearray(SEEDS[seed][: max(cut, 1)])
+    for pos, value in flips:
+        if pos < len(data):
+            data[pos] = value
+    try:
+        pic = load_image(bytes(data))
+    except ImageLoadError as e:
+        assert str(e) and "\n" not in str(e)
+    else:
+        assert pic.pixels.ndim == 3 and pic.pixels.shape[2] == 3
+        assert pic.pixels.dtype in (np.uint8, np.uint16)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=2048))
+def test_loader_on_random_bytes(data):
+    with contextlib.suppress(ImageLoadError):
+        load_image(data)
