@@ -121,12 +121,28 @@ def _thumb(img: np.ndarray, size: int = 160) -> np.ndarray:
     return np.asarray(im)
 
 
+NIQE_HELP = (
+    "NIQE (Mittal et al. 2013): a no-reference score of how natural an image's local statistics are; "
+    "lower is better. It needs no ground truth, but it is only a rough guide to what people see."
+)
+
+
 def _metrics(c: Comparison) -> None:
     if not c.has_ground_truth:
         st.info(
             "No ground truth for a low-resolution upload, so PSNR and SSIM cannot be measured: judge by eye, "
             "or upload the high-resolution original instead, which the app downsamples x4 and measures against."
         )
+        if c.niqe:
+            a, b = st.columns(2)
+            a.metric("NIQE bicubic", f"{c.niqe['bicubic']:.2f}", help=NIQE_HELP)
+            b.metric(
+                f"NIQE {c.model}",
+                f"{c.niqe['sr']:.2f}",
+                f"{c.niqe['sr'] - c.niqe['bicubic']:+.2f}",
+                delta_color="inverse",
+                help=NIQE_HELP,
+            )
         return
     b, s = c.metrics["bicubic"], c.metrics["sr"]
     cols = st.columns(4)

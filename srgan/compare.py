@@ -26,7 +26,8 @@ class Comparison:
     """LR input, bicubic x4, SR x4 and (for an HR upload) the HR ground truth, with metrics.
 
     metrics: {"bicubic": {...}, "sr": {...}} with ``psnr``, ``ssim`` (Y, shave 4) and ``psnr_rgb``;
-    empty when there is no ground truth. notes: what the loader and the preparation did.
+    empty when there is no ground truth. niqe: no-reference NIQE of bicubic and SR (lower is more
+    natural), where the output is large enough. notes: what the loader and the preparation did.
     """
 
     lr: np.ndarray
@@ -34,6 +35,7 @@ class Comparison:
     sr: np.ndarray
     hr: np.ndarray | None = None
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    niqe: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     model: str = ""
     notes: tuple[str, ...] = ()
@@ -71,7 +73,16 @@ def run_comparison(pic: Picture, upscaler: Upscaler, is_hr: bool, progress: Prog
     metrics = {}
     if hr is not None:
         metrics = {"bicubic": evaluate_pair(bicubic, hr), "sr": evaluate_pair(sr, hr)}
-    return Comparison(lr, bicubic, sr, hr, metrics, seconds, upscaler.name, pic.notes)
+    return Comparison(lr, bicubic, sr, hr, metrics, no_reference_scores(bicubic, sr), seconds, upscaler.name, pic.notes)
+
+
+def no_reference_scores(bicubic: np.ndarray, sr: np.ndarray) -> dict[str, float]:
+    """NIQE of bicubic and SR where NIQE can score them (large enough, model file installed)."""
+    from srgan.niqe import MIN_SIDE, niqe, params_path
+
+    if params_path() is None or min(sr.shape[:2]) < MIN_SIDE:
+        return {}
+    return {"bicubic": niqe(bicubic), "sr": niqe(sr)}
 
 
 def wipe(left: np.ndarray, right: np.ndarray, fraction: float, line: int = 2) -> np.ndarray:

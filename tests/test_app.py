@@ -64,9 +64,25 @@ def test_hr_upload_metrics_equal_the_librarys(app):
 def test_lr_upload_has_no_ground_truth_metrics(app):
     at = _upload(app.run(), "Low-res image", "small.png", _png(smooth_image(20, 24)))
     assert not at.exception and not at.error
-    assert len(at.metric) == 0
+    assert len(at.metric) == 0  # too small for NIQE, and no PSNR/SSIM without ground truth
     assert any("No ground truth" in i.value for i in at.info)
     assert at.session_state["current"].sr.shape == (80, 96, 3)
+
+
+def test_larger_lr_upload_gets_a_no_reference_score(app):
+    at = _upload(app.run(), "Low-res image", "lr.png", _png(smooth_image(50, 60)))
+    assert not at.exception and not at.error
+    assert [m.label for m in at.metric] == ["NIQE bicubic", "NIQE srgan"]
+
+
+def test_gallery_reopens_an_earlier_result(app):
+    at = app.run()  # astronaut
+    at.selectbox(key="example").set_value("Coffee cup").run()
+    assert len(at.session_state["gallery"]) == 2
+    at.button(key=f"reopen_{at.session_state['gallery'][1]['key']}").click().run()
+    assert not at.exception
+    assert at.session_state["gallery"][0]["label"] == "Astronaut (Eileen Collins)"
+    assert any("Astronaut" in m.value for m in at.markdown)
 
 
 @pytest.mark.parametrize(
