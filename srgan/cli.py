@@ -76,53 +76,58 @@ def _make_upscaler(args):
         raise CLIError(str(e)) from None
 
 
-def cmd_upscale(args) -> int:
-    from srgan.image_io import ImageLoadError, load_image, save_png
+def _each_file(args, process) -> int:
+    """Run ``process(path, index, total)`` on every input file; a failing file gets its one-line
+    error and the batch goes on. Exit status: 0, EXIT_FAILED if any file failed, EXIT_USAGE if none."""
+    from srgan.image_io import ImageLoadError
 
     files, failed = _collect(args.inputs)
     if not files:
         if failed:  # each missing input already has its line
             return EXIT_USAGE
         raise CLIError("no input images")
-    upscaler = _make_upscaler(args)
-    out = Path(args.output)
     for i, path in enumerate(files, 1):
         try:
-            pic = load_image(path)
-            bar = _ProgressBar(f"[{i}/{len(files)}] {path.name} {pic.width}x{pic.height}", not args.quiet)
-            sr = upscaler.upscale(pic, progress=bar)
-            dest = save_png(sr, out / f"{path.stem}.png")
-            for note in pic.notes:
-                _err(f"{path}: note: {note}")
-            if not args.quiet:
-                print(f"{path} -> {dest} ({sr.width}x{sr.height})", flush=True)
+            process(path, i, len(files))
         except (ImageLoadError, ValueError, OSError) as e:
             _err(f"{path}: {e}")
             failed += 1
     return EXIT_FAILED if failed else 0
+
+
+def cmd_upscale(args) -> int:
+    from srgan.image_io import load_image, save_png
+
+    upscaler = None
+
+    def process(path: Path, i: int, total: int) -> None:
+        nonlocal upscaler
+        upscaler = upscaler or _make_upscaler(args)  # after the inputs are known to exist
+        pic = load_image(path)
+        bar = _ProgressBar(f"[{i}/{total}] {path.name} {pic.width}x{pic.height}", not args.quiet)
+        sr = upscaler.upscale(pic, progress=bar)
+        dest = save_png(sr, Path(args.output) / f"{path.stem}.png")
+        for note in pic.notes:
+            _err(f"{path}: note: {note}")
+        if not args.quiet:
+            print(f"{path} -> {dest} ({sr.width}x{sr.height})", flush=True)
+
+    return _each_file(args, process)
 
 
 def cmd_degrade(args) -> int:
-    from srgan.image_io import ImageLoadError, Picture, load_image, save_png
+    from srgan.image_io import Picture, load_image, save_png
     from srgan.images import downscale
 
-    files, failed = _collect(args.inputs)
-    if not files:
-        if failed:  # each missing input already has its line
-            return EXIT_USAGE
-        raise CLIError("no input images")
-    for path in files:
-        try:
-            hr = load_image(path).rgb8()
-            if min(hr.shape[:2]) < SCALE:
-                raise ValueError(f"image is {hr.shape[1]}x{hr.shape[0]}, smaller than the scale {SCALE}")
-            dest = save_png(Picture(downscale(hr, SCALE)), Path(args.output) / f"{path.stem}.png")
-            if not args.quiet:
-                print(f"{path} -> {dest}", flush=True)
-        except (ImageLoadError, ValueError, OSError) as e:
-            _err(f"{path}: {e}")
-            failed += 1
-    return EXIT_FAILED if failed else 0
+    def process(path: Path, _i: int, _total: int) -> None:
+        hr = load_image(path).rgb8()
+        if min(hr.shape[:2]) < SCALE:
+            raise ValueError(f"image is {hr.shape[1]}x{hr.shape[0]}, smaller than the scale {SCALE}")
+        dest = save_png(Picture(downscale(hr, SCALE)), Path(args.output) / f"{path.stem}.png")
+        if not args.quiet:
+            print(f"{path} -> {dest}", flush=True)
+
+    return _each_file(args, process)
 
 
 def cmd_evaluate(args) -> int:

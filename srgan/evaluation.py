@@ -28,8 +28,12 @@ def upscaler_method(upscaler) -> Method:
     return lambda lr: upscaler.upscale(Picture(lr)).pixels
 
 
-def _find_by_stem(folder: Path, stem: str) -> Path | None:
-    return next((p for p in list_images(folder) if p.stem == stem), None)
+def _partner(folder: str | Path, stem: str, kind: str) -> np.ndarray:
+    """The uint8 RGB image named ``stem.*`` in ``folder`` (the LR or SR of an HR image)."""
+    path = next((p for p in list_images(folder) if p.stem == stem), None)
+    if path is None:
+        raise ValueError(f"no {kind} image named {stem}.* in {folder}")
+    return load_image(path).rgb8()
 
 
 def evaluate_folder(
@@ -52,18 +56,9 @@ def evaluate_folder(
             hr = modcrop(load_image(path).rgb8(), SCALE)
             t0 = time.perf_counter()
             if sr_dir is not None:
-                src = _find_by_stem(Path(sr_dir), path.stem)
-                if src is None:
-                    raise ValueError(f"no SR image named {path.stem}.* in {sr_dir}")
-                sr = load_image(src).rgb8()
+                sr = _partner(sr_dir, path.stem, "SR")
             else:
-                if lr_dir is not None:
-                    src = _find_by_stem(Path(lr_dir), path.stem)
-                    if src is None:
-                        raise ValueError(f"no LR image named {path.stem}.* in {lr_dir}")
-                    lr = load_image(src).rgb8()
-                else:
-                    lr = downscale(hr, SCALE)
+                lr = _partner(lr_dir, path.stem, "LR") if lr_dir is not None else downscale(hr, SCALE)
                 sr = method(lr)
             seconds = time.perf_counter() - t0
             if sr.shape[0] < hr.shape[0] or sr.shape[1] < hr.shape[1]:
