@@ -1,4 +1,4 @@
-"""Command line: ``python -m srgan {upscale,degrade,evaluate,train,ship}`` (also the ``srgan`` script).
+"""Command line: ``python -m srgan {upscale,degrade,evaluate,train,ship,export}`` (also the ``srgan`` script).
 
 Errors are one line on stderr naming the file and the reason; a batch goes on past a bad
 file and the exit status is non-zero when anything failed.
@@ -263,6 +263,17 @@ def cmd_ship(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from srgan.export import export_saved_model
+
+    upscaler = _make_upscaler(args)
+    if upscaler.generator is None:
+        raise CLIError("bicubic has no model to export: choose --model srresnet or srgan")
+    out = export_saved_model(upscaler.generator, args.output)
+    print(f"wrote SavedModel {out} (signatures: serving_default, upscale_encoded)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, MODEL_NAMES
 
@@ -337,6 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--adv-weight", type=float, help="gan: adversarial weight (default: the paper's 1e-3)")
     sp.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint (its config is used)")
     sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser("export", help="write a TensorFlow SavedModel for TensorFlow Serving")
+    sp.add_argument("output", metavar="OUT", help="SavedModel folder to write")
+    model_flags(sp)
+    sp.add_argument("--format", choices=("saved_model",), default="saved_model")
+    sp.set_defaults(func=cmd_export)
 
     sp = sub.add_parser("ship", help="copy a run's generator into weights/ with a measured model card")
     sp.add_argument("run", help="training run folder")
