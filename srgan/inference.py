@@ -17,7 +17,7 @@ import numpy as np
 
 from srgan import SCALE
 from srgan.image_io import Picture
-from srgan.images import resize_bicubic, to_float, to_uint8
+from srgan.images import resize_bicubic, to_float, to_uint8, to_uint16
 from srgan.paths import weights_dir
 
 MODEL_NAMES = ("srgan", "srresnet", "bicubic")
@@ -177,5 +177,5 @@ def _quantise(img: np.ndarray, dtype) -> np.ndarray:
     if dtype == np.uint8:
         return to_uint8(img)
     if dtype == np.uint16:
-        return np.clip(np.rint(img * 65535.0), 0, 65535).astype(np.uint16)
+        return to_uint16(img)
     return img.astype(dtype, copy=False)
