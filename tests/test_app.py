@@ -138,3 +138,17 @@ def test_benchmarks_page_without_results_says_how_to_make_them(app):
     at.switch_page("pages/benchmarks.py").run()
     assert not at.exception
     assert any("python -m srgan evaluate --benchmarks" in w.value for w in at.warning)
+
+
+def test_benchmarks_page_shows_the_measured_file(app, tiny_weights):
+    import shutil
+
+    shutil.copyfile(Path(APP).parent / "weights" / "benchmarks.json", tiny_weights / "benchmarks.json")
+    try:
+        at = app.run()
+        at.switch_page("pages/benchmarks.py").run()
+        assert not at.exception
+        assert not at.warning
+        assert len(at.dataframe) >= 3  # measured table, paper table, per-image table
+    finally:
+        (tiny_weights / "benchmarks.json").unlink()
