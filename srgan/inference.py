@@ -68,7 +68,6 @@ class Upscaler:
         weights: a ``.weights.h5`` file to use instead of the shipped one.
         tile, tile_pad: tile size and context in LR pixels (see :func:`tile_windows`).
         architecture: generator keyword arguments; by default read from the model card.
-        fold_bn: fold batch norm into the convolutions (same outputs, fewer operations).
     """
 
     def __init__(
@@ -78,7 +77,6 @@ class Upscaler:
         tile: int = DEFAULT_TILE,
         tile_pad: int = DEFAULT_TILE_PAD,
         architecture: dict | None = None,
-        fold_bn: bool = True,
     ):
         if model not in MODEL_NAMES and weights is None:
             raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODEL_NAMES)}")
@@ -102,11 +100,10 @@ class Upscaler:
         arch = {k: architecture[k] for k in ("num_blocks", "channels", "bicubic_skip") if k in architecture}
         import tensorflow as tf
 
-        from srgan.models import build_generator, fold_batch_norm
+        from srgan.models import build_generator
 
-        generator = build_generator(scale=SCALE, name=model, **arch)
-        generator.load_weights(str(path))
-        self.generator = fold_batch_norm(generator, scale=SCALE, **arch) if fold_bn else generator
+        self.generator = build_generator(scale=SCALE, name=model, **arch)
+        self.generator.load_weights(str(path))
         self._forward = tf.function(lambda x: self.generator(x, training=False), reduce_retracing=True, autograph=False)
 
     # --- core --------------------------------------------------------------------------------

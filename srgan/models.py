@@ -14,7 +14,6 @@ load in Keras safe mode.
 from __future__ import annotations
 
 import math
-import re
 
 import keras
 import numpy as np
@@ -106,16 +105,13 @@ class BicubicUpsample(layers.Layer):
         return {**super().get_config(), "scale": self.scale, "channels": self.channels}
 
 
-def _conv_bn(x, channels: int, name: str, bn_name: str, batch_norm: bool):
-    x = layers.Conv2D(channels, 3, padding="same", name=name)(x)
-    return layers.BatchNormalization(name=bn_name)(x) if batch_norm else x
-
-
-def _residual_block(x, channels: int, name: str, batch_norm: bool = True):
+def _residual_block(x, channels: int, name: str):
     """conv3x3 - BN - PReLU - conv3x3 - BN, plus the input (paper Fig. 4)."""
-    y = _conv_bn(x, channels, f"{name}_conv1", f"{name}_bn1", batch_norm)
+    y = layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv1")(x)
+    y = layers.BatchNormalization(name=f"{name}_bn1")(y)
     y = layers.PReLU(shared_axes=[1, 2], name=f"{name}_prelu")(y)
-    y = _conv_bn(y, channels, f"{name}_conv2", f"{name}_bn2", batch_norm)
+    y = layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv2")(y)
+    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
     return layers.Add(name=f"{name}_add")([x, y])
 
 
@@ -125,7 +121,6 @@ def build_generator(
     scale: int = SCALE,
     bicubic_skip: bool = False,
     name: str = "srresnet",
-    batch_norm: bool = True,
 ) -> keras.Model:
     """SRResNet, the SRGAN generator, with the paper's hyper-parameters as defaults (~1.55 M params).
 
@@ -137,7 +132,6 @@ def build_generator(
             network learns only the residual detail. A deviation from the paper that makes
             training on 2 CPU cores far more efficient (see the model cards); no extra weights.
         name: model name.
-        batch_norm: False builds the inference twin without BN layers, for :func:`fold_batch_norm`.
 
     Input LR float32 (N, h, w, 3) in [0, 1]; output SR float32 (N, scale*h, scale*w, 3) ~[-1, 1].
     """
@@ -148,8 +142,9 @@ def build_generator(
     x = layers.Conv2D(channels, 9, padding="same", name="head_conv")(lr)
     x = skip = layers.PReLU(shared_axes=[1, 2], name="head_prelu")(x)
     for b in range(num_blocks):
-        x = _residual_block(x, channels, f"block{b + 1}", batch_norm)
-    x = _conv_bn(x, channels, "body_conv", "body_bn", batch_norm)
+        x = _residual_block(x, channels, name=f"block{b + 1}")
+    x = layers.Conv2D(channels, 3, padding="same", name="body_conv")(x)
+    x = layers.BatchNormalization(name="body_bn")(x)
     x = layers.Add(name="body_add")([x, skip])
     for s in range(stages):
         x = layers.Conv2D(channels * 4, 3, padding="same", name=f"up{s + 1}_conv")(x)
@@ -161,29 +156,6 @@ def build_generator(
         base = layers.Rescaling(2.0, offset=-1.0, name="bicubic_to_pm1")(base)
         sr = layers.Add(name="bicubic_add")([sr, base])
     return keras.Model(lr, sr, name=name)
-
-
-def fold_batch_norm(generator: keras.Model, **architecture) -> keras.Model:
-    """An inference copy of ``generator`` with each BatchNormalization folded into its convolution.
-
-    At inference BN is a fixed per-channel affine map, so conv + BN = one conv with
-    W' = W * g / sqrt(var + eps) and b' = (b - mean) * g / sqrt(var + eps) + beta: same outputs (to
-    float rounding), fewer operations. ``architecture``: the generator's build_generator arguments.
-    """
-    folded = build_generator(**architecture, name=generator.name, batch_norm=False)
-    for layer in folded.layers:
-        weights = generator.get_layer(layer.name).get_weights()
-        bn_name = {"body_conv": "body_bn"}.get(layer.name) or (
-            layer.name.replace("_conv", "_bn") if re.fullmatch(r"block\d+_conv\d", layer.name) else None
-        )
-        if bn_name is not None:
-            gamma, beta, mean, var = generator.get_layer(bn_name).get_weights()
-            bn = generator.get_layer(bn_name)
-            factor = gamma / np.sqrt(var + bn.epsilon)
-            kernel, bias = weights
-            weights = [kernel * factor, (bias - mean) * factor + beta]
-        layer.set_weights(weights)
-    return folded
 
 
 def build_discriminator(

@@ -95,22 +95,3 @@ def test_importing_the_package_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-def test_folding_batch_norm_keeps_the_outputs():
-    import keras
-
-    from srgan.models import build_generator, fold_batch_norm
-
-    g = build_generator(**TINY)
-    rng = np.random.default_rng(4)
-    for layer in g.layers:  # non-trivial BN statistics, as after training
-        if isinstance(layer, keras.layers.BatchNormalization):
-            c = layer.gamma.shape[0]
-            layer.set_weights(
-                [rng.uniform(0.5, 2, c), rng.normal(0, 0.3, c), rng.normal(0, 0.3, c), rng.uniform(0.2, 3, c)]
-            )
-    folded = fold_batch_norm(g, **TINY)
-    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in folded.layers)
-    lr = rng.random((1, 13, 17, 3), np.float32)
-    np.testing.assert_allclose(np.asarray(folded(lr)), np.asarray(g(lr, training=False)), atol=1e-4)
