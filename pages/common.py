@@ -26,8 +26,6 @@ def card_summary(name: str) -> str:
     bits = [card.get("summary", "")]
     if metrics:
         bits.append(f"Set5: {metrics['psnr']:.2f} dB / SSIM {metrics['ssim']:.4f}")
-    if card.get("training", {}).get("steps"):
-        bits.append(f"{card['training']['steps']:,} training steps")
     return " · ".join(b for b in bits if b)
 
 
