@@ -79,30 +79,15 @@ def server(tiny_weights_dir, tmp_path):
 
 
 def test_upload_shows_sr_and_psnr_in_a_real_browser(server, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from scripts.screenshot import make_driver
+
     photo = tmp_path / "photo.png"
     Image.fromarray(smooth_image(192, 256, seed=3)).save(photo)
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1500,1300",
-    ):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = make_driver("1500,1300")
     try:
         wait = WebDriverWait(driver, 120)
         driver.get(server)
