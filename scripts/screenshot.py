@@ -15,8 +15,9 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 
-def main() -> None:
-    url, out = sys.argv[1], sys.argv[2]
+def make_driver(window_size: str = "1400,1500") -> webdriver.Chrome:
+    """Headless Debian chromium via chromedriver, with a fresh profile and no background network
+    traffic (this machine's network is closed)."""
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
     for flag in (
@@ -29,11 +30,16 @@ def main() -> None:
         "--disable-component-update",
         "--disable-sync",
         f"--user-data-dir={tempfile.mkdtemp()}",
-        "--window-size=1400,1500",
+        f"--window-size={window_size}",
         "--hide-scrollbars",
     ):
         opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+def main() -> None:
+    url, out = sys.argv[1], sys.argv[2]
+    driver = make_driver()
     try:
         driver.get(url)
         WebDriverWait(driver, 300).until(ec.presence_of_element_located((By.XPATH, "//*[contains(text(), 'PSNR')]")))
