@@ -28,6 +28,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _int_at_least(minimum: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    parse.__name__ = "int"  # argparse names the type in its message
+    return parse
+
+
 def _err(msg: str) -> None:
     print(f"srgan: {msg}", file=sys.stderr, flush=True)
 
@@ -285,11 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--model", choices=MODEL_NAMES, default="srgan", help="model (default: srgan)")
         sp.add_argument("--weights", help="a .weights.h5 file to use instead of weights/<model>_x4.weights.h5")
         sp.add_argument(
-            "--tile", type=int, default=DEFAULT_TILE, help=f"tile size in LR pixels (default {DEFAULT_TILE})"
+            "--tile",
+            type=_int_at_least(1),
+            default=DEFAULT_TILE,
+            help=f"tile size in LR pixels (default {DEFAULT_TILE})",
         )
         sp.add_argument(
             "--tile-pad",
-            type=int,
+            type=_int_at_least(0),
             default=DEFAULT_TILE_PAD,
             help=f"context around each tile (default {DEFAULT_TILE_PAD})",
         )
@@ -367,10 +381,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up chatter off the terminal
     args = build_parser().parse_args(argv)
-    for flag in ("tile", "tile_pad"):
-        if getattr(args, flag, 1) is not None and getattr(args, flag, 1) < (1 if flag == "tile" else 0):
-            _err(f"error: --{flag.replace('_', '-')} must be {'>= 1' if flag == 'tile' else '>= 0'}")
-            return EXIT_USAGE
     try:
         return args.func(args)
     except CLIError as e:

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 from srgan import SCALE
 from srgan.image_io import Picture
-from srgan.images import downscale, enlarge_nearest, modcrop, upscale_bicubic
+from srgan.images import downscale, enlarge_nearest, modcrop, resize_bicubic, upscale_bicubic
 from srgan.inference import Progress, Upscaler
 from srgan.metrics import evaluate_pair, rgb_to_y
 
@@ -135,7 +135,7 @@ def fit_to_pixels(img: np.ndarray, max_pixels: int, how: str = "downscale") -> n
         y0, x0 = (h - nh) // 2, (w - nw) // 2
         return np.ascontiguousarray(img[y0 : y0 + nh, x0 : x0 + nw])
     if how == "downscale":
-        return np.asarray(Image.fromarray(img).resize((nw, nh), Image.BICUBIC))
+        return resize_bicubic(img, (nw, nh))
     raise ValueError(f"how must be 'downscale' or 'crop', got {how!r}")
 
 

@@ -7,15 +7,14 @@ Keras backend); :func:`make_dataset` wraps it in a prefetching ``tf.data`` pipel
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from srgan import SCALE
 from srgan.image_io import list_images, load_image
-from srgan.images import downscale
+from srgan.images import downscale, resize_bicubic
 
 HR_PATCH = 96  # paper: 96x96 HR crops (24x24 LR)
 BATCH_SIZE = 16  # paper: 16 crops per batch
@@ -37,7 +36,7 @@ def load_hr_images(
             if max_side and max(img.shape[:2]) > max_side:
                 f = max_side / max(img.shape[:2])
                 size = (round(img.shape[1] * f), round(img.shape[0] * f))
-                img = np.asarray(Image.fromarray(img).resize(size, Image.BICUBIC))
+                img = resize_bicubic(img, size)
             if min(img.shape[:2]) >= min_size:
                 images.append(img)
     return images
@@ -82,10 +81,6 @@ class PatchSampler:
         hr = np.stack([self.crop() for _ in range(n)])
         lr = np.stack([downscale(h, self.scale) for h in hr])
         return lr.astype(np.float32) / 255.0, hr.astype(np.float32) / 127.5 - 1.0
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        while True:
-            yield self.sample()
 
 
 def make_dataset(sampler: PatchSampler, batch_size: int = BATCH_SIZE, prefetch: int = 4):

@@ -10,7 +10,7 @@ from keras import ops
 from srgan.vgg import vgg_preprocess
 
 VGG_SCALE = 1 / 12.75  # paper: VGG losses rescaled by 1/12.75 to be comparable with the MSE
-ADV_WEIGHT = 1e-3  # paper: perceptual loss = content + 1e-3 * adversarial
+ADV_WEIGHT = 1e-3  # paper: perceptual loss = content + 1e-3 * adversarial (summed in srgan.training)
 
 
 def pixel_mse(hr, sr):
@@ -44,8 +44,3 @@ def generator_adversarial_loss(fake_logits):
 def discriminator_loss(real_logits, fake_logits):
     """Binary cross-entropy: HR labelled real, SR labelled fake."""
     return _bce_logits(1.0, real_logits) + _bce_logits(0.0, fake_logits)
-
-
-def perceptual_loss(features, hr, sr, fake_logits):
-    """The paper's generator loss: VGG54 content + ``ADV_WEIGHT`` x adversarial."""
-    return content_loss(features, hr, sr) + ADV_WEIGHT * generator_adversarial_loss(fake_logits)

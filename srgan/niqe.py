@@ -22,9 +22,10 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 from scipy.special import gamma as gamma_fn
+
+from srgan.images import resize_bicubic
 
 PATCH = 96  # paper: 96x96 patches
 MIN_SIDE = 2 * PATCH  # below this too few patches are left for a stable covariance
@@ -74,7 +75,7 @@ def _features(img: np.ndarray, patch: int) -> np.ndarray:
     h, w = (img.shape[0] // patch) * patch, (img.shape[1] // patch) * patch
     img = img[:h, :w]
     img = img.astype(np.float32)
-    half = np.asarray(Image.fromarray(img, "F").resize((w // 2, h // 2), Image.BICUBIC))
+    half = resize_bicubic(img, (w // 2, h // 2))
     out = []
     for scale_img, p in ((img, patch), (half, patch // 2)):
         m = mscn(scale_img)

@@ -87,7 +87,6 @@ def read_torch_legacy(data: bytes) -> dict[str, np.ndarray]:
         _PlainUnpickler(f).load()
     obj = _TensorOnlyUnpickler(f).load()
     keys = _PlainUnpickler(f).load()
-    f.read(0)
     buffers = {}
     for key in keys:
         (numel,) = struct.unpack("<q", f.read(8))

@@ -56,7 +56,10 @@ def test_bad_flag_is_one_line(capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "invalid int value" in err[0]
-    assert main(["upscale", "x", "-o", "y", "--tile", "0"]) == 2
+    with pytest.raises(SystemExit) as info:
+        main(["upscale", "x", "-o", "y", "--tile", "0"])
+    assert info.value.code == 2
+    assert "must be >= 1" in capsys.readouterr().err
 
 
 def test_degrade_then_evaluate_round_trip(tmp_path, images, capsys):

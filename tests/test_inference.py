@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from srgan.image_io import Picture
-from srgan.inference import DEFAULT_TILE_PAD, Upscaler, WeightsMissing, tile_windows
+from srgan.inference import Upscaler, WeightsMissing, tile_windows
 from tests.conftest import smooth_image
 
 
@@ -27,7 +27,6 @@ def test_tiled_equals_whole_image_within_one_level(tiny_weights):
     a, b = tiled.upscale_array(lr), whole.upscale_array(lr)
     assert a.shape == (280, 360, 3)
     assert np.abs(a - b).max() <= 1 / 255
-    assert DEFAULT_TILE_PAD >= 8
 
 
 def test_progress_reports_every_tile(tiny_weights):
