@@ -193,3 +193,54 @@ def test_loader_never_fails_with_anything_but_a_clear_error(seed, cut, flips):
 def test_loader_on_random_bytes(data):
     with contextlib.suppress(ImageLoadError):
         load_image(data)
+
+
+def _encoded(img: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("fmt", "lossless"), [("TIFF", True), ("BMP", True), ("WEBP", False), ("PNG", True)])
+def test_other_formats_load_as_rgb(fmt, lossless):
+    rgb = smooth_image(20, 28)
+    pic = load_image(_encoded(Image.fromarray(rgb), fmt, **({"quality": 95} if fmt == "WEBP" else {})))
+    assert pic.mode == "RGB" and pic.pixels.shape == (20, 28, 3) and pic.pixels.dtype == np.uint8
+    err = np.abs(pic.pixels.astype(int) - rgb).max()
+    assert err == 0 if lossless else err < 40
+
+
+@pytest.mark.parametrize("side", [1, 3])
+def test_tiny_images_load_and_upscale(side, tiny_weights):
+    from srgan.inference import Upscaler
+
+    rgb = smooth_image(side, side)
+    pic = load_image(_png_bytes(Image.fromarray(rgb)))
+    np.testing.assert_array_equal(pic.pixels, rgb)
+    for model in ("srresnet", "bicubic"):
+        sr = Upscaler(model).upscale(pic)
+        assert sr.pixels.shape == (4 * side, 4 * side, 3) and sr.pixels.dtype == np.uint8
+
+
+def test_animated_webp_uses_first_frame():
+    frames = [Image.fromarray(np.full((8, 8, 3), v, np.uint8)) for v in (30, 220)]
+    data = _encoded(frames[0], "WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    pic = load_image(data)
+    assert abs(int(pic.pixels[0, 0, 0]) - 30) <= 2
+    assert any("first of 2 frames" in n for n in pic.notes)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>',
+        b"name,psnr\nbaby,31.2\n",
+    ],
+    ids=["svg", "text"],
+)
+def test_svg_or_text_named_png_is_refused(tmp_path, data):
+    path = tmp_path / "picture.png"
+    path.write_bytes(data)
+    with pytest.raises(ImageLoadError, match="not a recognised image") as info:
+        load_image(path)
+    assert "\n" not in str(info.value)
