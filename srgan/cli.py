@@ -1,4 +1,4 @@
-"""Command line: ``python -m srgan {upscale,degrade,evaluate,train,ship,export}`` (also the ``srgan`` script).
+"""Command line: ``python -m srgan {upscale,degrade,evaluate,bench,train,ship,export}`` (also the ``srgan`` script).
 
 Errors are one line on stderr naming the file and the reason; a batch goes on past a bad
 file and the exit status is non-zero when anything failed.
@@ -208,6 +208,49 @@ def _benchmarks(args) -> int:
     return 0
 
 
+def _size(text: str) -> tuple[int, int]:
+    """``WxH`` or ``N`` (square) -> (width, height)."""
+    try:
+        w, _, h = text.lower().partition("x")
+        size = (int(w), int(h or w))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT or N, got {text!r}") from None
+    if min(size) < 1:
+        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
+    return size
+
+
+def cmd_bench(args) -> int:
+    from srgan.bench import markdown_table, run_bench
+    from srgan.inference import WeightsMissing
+
+    try:
+        result = run_bench(
+            model=args.model,
+            sizes=tuple(args.sizes),
+            min_runs=args.runs,
+            budget_s=args.budget,
+            tile=args.tile,
+            tile_pad=args.tile_pad,
+            with_peers=not args.no_peers,
+            cold_start=not args.no_cold_start,
+            cli_memory=args.cli_memory,
+            log=lambda m: print(m, flush=True),
+        )
+    except (WeightsMissing, RuntimeError) as e:
+        raise CLIError(str(e)) from None
+    for name, reason in result["skipped"].items():
+        _err(f"skipped {name}: {reason}")
+    table = markdown_table(result)
+    print(table)
+    _write_json(args.json, result)
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(f"# Speed ({result['machine']}, {result['date']})\n\n{table}")
+    print(f"wrote {args.json}" + (f" and {args.markdown}" if args.markdown else ""))
+    return 0
+
+
 def cmd_train(args) -> int:
     from srgan.paths import benchmark_dir, train_dirs
     from srgan.training import TrainConfig, read_checkpoint_config, train
@@ -336,6 +379,28 @@ def build_parser() -> argparse.ArgumentParser:
     model_flags(sp)
     sp.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     sp.set_defaults(func=cmd_evaluate)
+
+    from srgan.bench import SIZES
+
+    sp = sub.add_parser("bench", help="speed and memory of the generator, bicubic and the OpenCV peers")
+    model_flags(sp)
+    sp.set_defaults(model="srresnet")
+    sp.add_argument(
+        "--sizes",
+        nargs="+",
+        type=_size,
+        default=list(SIZES),
+        metavar="WxH",
+        help="LR sizes (default: " + " ".join(f"{w}x{h}" for w, h in SIZES) + ")",
+    )
+    sp.add_argument("--runs", type=_int_at_least(1), default=3, help="timed runs at least, after a warm-up")
+    sp.add_argument("--budget", type=float, default=20.0, help="seconds per method and size for extra runs")
+    sp.add_argument("--no-peers", action="store_true", help="leave out the OpenCV dnn_superres peers")
+    sp.add_argument("--no-cold-start", action="store_true", help="do not time a fresh CLI process")
+    sp.add_argument("--cli-memory", type=_size, metavar="WxH", help="also the CLI's peak RSS on an LR this size")
+    sp.add_argument("--json", default="weights/speed.json", help="results file (default weights/speed.json)")
+    sp.add_argument("--markdown", metavar="FILE", help="also write the table as markdown")
+    sp.set_defaults(func=cmd_bench)
 
     sp = sub.add_parser("train", help="train SRResNet (--phase pretrain) or SRGAN (--phase gan)")
     sp.add_argument("--phase", choices=("pretrain", "gan"), default="pretrain")

@@ -1,0 +1,370 @@
+"""Speed and memory of x4 upscaling: every contender on the same inputs in one process.
+
+Contenders: the generator on the default tiled path and untiled (whole image in one call), bicubic
+(PIL and OpenCV) and the OpenCV ``dnn_superres`` peers. For each LR size: the median seconds of
+several runs after a warm-up, output megapixels per second, and the process's peak RSS during the
+runs. Beside them: the generator's FLOPs per LR pixel counted from the model's layers, this
+machine's FP32 peak (from the CPU's clock, vector width and core count, and measured with a large
+matmul), hence the *FLOP floor* of each size and the fraction of peak reached; the cold start of
+the CLI (process start to the first SR file written) and the warm model load.
+
+Every number here is measured when :func:`run_bench` runs; nothing is stored in the code.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from srgan import SCALE
+
+SIZES = ((64, 64), (128, 128), (256, 256), (512, 512), (1024, 768))  # LR (width, height)
+UNTILED_MAX_PIXELS = 512 * 512  # above this the whole-image call needs several GB (activations at 4x)
+TIME_BUDGET_S = 20.0  # extra runs beyond the minimum are made while they fit in this budget
+MAX_RUNS = 10
+
+Method = Callable[[np.ndarray], np.ndarray]  # uint8 (h, w, 3) RGB LR -> uint8 (4h, 4w, 3) RGB SR
+
+
+# --- memory ------------------------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    """This process's resident set size now, in MB (Linux /proc; falls back to the peak so far)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+class PeakRSS:
+    """Context manager sampling :func:`rss_mb` every ``interval`` s in a thread; ``.peak_mb`` after exit."""
+
+    def __init__(self, interval: float = 0.005):
+        self.interval = interval
+        self.start_mb = self.peak_mb = 0.0
+        self._stop = threading.Event()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak_mb = max(self.peak_mb, rss_mb())
+
+    def __enter__(self) -> PeakRSS:
+        self.start_mb = self.peak_mb = rss_mb()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, rss_mb())
+
+
+# --- FLOPs and the machine's peak -------------------------------------------------------------
+
+
+def conv_flops(generator, probe: int = 8) -> list[dict]:
+    """FLOPs per LR pixel of each convolution of ``generator`` (2 x multiply-adds, bias excluded).
+
+    The output size of each layer relative to the LR input is read by running the model's graph
+    on a ``probe`` x ``probe`` input, so the count follows whatever the model holds (blocks,
+    channels, upsampling stages, the fixed bicubic-skip convolution). PReLU, batch-norm, additions
+    and the pixel shuffle are elementwise and left out (well under 1 % of the total).
+    """
+    import keras
+
+    from srgan.models import BicubicUpsample
+
+    convs = [layer for layer in generator.layers if isinstance(layer, keras.layers.Conv2D | BicubicUpsample)]
+    probe_model = keras.Model(generator.input, [layer.output for layer in convs])
+    outs = probe_model(np.zeros((1, probe, probe, 3), np.float32))
+    rows = []
+    for layer, out in zip(convs, outs, strict=True):
+        if isinstance(layer, BicubicUpsample):
+            kh, kw, cin, cout = layer._kernel.shape
+            per_out = 2 * kh * kw * cin * cout / layer.scale**2  # the conv runs at LR size, then shuffles
+        else:
+            kh, kw, cin, cout = layer.kernel.shape
+            per_out = 2 * kh * kw * cin * cout
+        ratio = out.shape[1] * out.shape[2] / probe**2  # output pixels per LR pixel
+        rows.append({"layer": layer.name, "kernel": [kh, kw, cin, cout], "flops_per_lr_pixel": per_out * ratio})
+    return rows
+
+
+def flops_per_lr_pixel(generator) -> float:
+    """Total of :func:`conv_flops`: the generator's forward FLOPs per LR input pixel."""
+    return float(sum(r["flops_per_lr_pixel"] for r in conv_flops(generator)))
+
+
+def _cpuinfo() -> dict[str, str]:
+    info: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    return info
+
+
+def cpu_peak() -> dict:
+    """Theoretical FP32 peak of the cores this process may use, with how it was derived.
+
+    peak = cores x clock x FLOP/cycle, FLOP/cycle = 2 (an FMA) x 2 FMA pipes x FP32 lanes. Lanes
+    are 16 with AVX-512 on cores with 512-bit datapaths, 8 with AVX2 (and with AVX-512 on AMD Zen 3/4,
+    whose datapaths are 256 bits wide), 4 otherwise. The clock is /proc/cpuinfo's ``cpu MHz`` (the
+    nominal clock a VM reports; turbo may be higher). Two FMA pipes is what x86 server cores since
+    Haswell and Zen 2 have; this is an assumption, stated in the result.
+    """
+    info = _cpuinfo()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    flags = set(info.get("flags", "").split())
+    ghz = float(info.get("cpu MHz", "0") or 0) / 1000
+    amd_256 = info.get("vendor_id") == "AuthenticAMD" and info.get("cpu family") == "25"  # Zen 3/4
+    if "avx512f" in flags and not amd_256:
+        lanes, isa = 16, "AVX-512"
+    elif "avx2" in flags or "avx512f" in flags:
+        lanes, isa = 8, "AVX2 / 256-bit"
+    else:
+        lanes, isa = 4, "SSE"
+    per_cycle = 2 * 2 * lanes
+    gflops = cores * ghz * per_cycle
+    return {
+        "gflops": gflops,
+        "cores": cores,
+        "ghz": ghz,
+        "flops_per_cycle": per_cycle,
+        "cpu": info.get("model name", "unknown"),
+        "how": f"{cores} cores x {ghz:.3f} GHz (/proc/cpuinfo cpu MHz) x {per_cycle} FP32 FLOP/cycle "
+        f"(2 FMA pipes x {lanes} lanes, {isa}, x2 for multiply+add) = {gflops:.1f} GFLOP/s",
+    }
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """Best FP32 GFLOP/s of an n x n TensorFlow matmul here: the peak that is reachable in practice."""
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    tf.matmul(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        tf.matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+# --- timing ------------------------------------------------------------------------------------
+
+
+def time_method(method: Method, lr: np.ndarray, min_runs: int = 3, budget_s: float = TIME_BUDGET_S) -> dict:
+    """Median seconds of ``method(lr)`` over at least ``min_runs`` runs after one warm-up run.
+
+    More runs (up to :data:`MAX_RUNS`) are made while they fit in ``budget_s``. The warm-up run
+    absorbs tracing and first-touch allocation. Peak RSS is sampled over the timed runs.
+    """
+    t0 = time.perf_counter()
+    sr = method(lr)
+    warmup = time.perf_counter() - t0
+    if sr.shape != (lr.shape[0] * SCALE, lr.shape[1] * SCALE, 3):
+        raise ValueError(f"method returned {sr.shape} for an LR of {lr.shape}")
+    runs: list[float] = []
+    with PeakRSS() as mem:
+        while len(runs) < min_runs or (len(runs) < MAX_RUNS and sum(runs) + statistics.median(runs) <= budget_s):
+            t0 = time.perf_counter()
+            method(lr)
+            runs.append(time.perf_counter() - t0)
+    seconds = statistics.median(runs)
+    out_mpx = lr.shape[0] * lr.shape[1] * SCALE**2 / 1e6
+    return {
+        "seconds": seconds,
+        "runs": runs,
+        "warmup_seconds": warmup,
+        "output_mpx_per_s": out_mpx / seconds,
+        "ms_per_output_mpx": 1e3 * seconds / out_mpx,
+        "rss_before_mb": mem.start_mb,
+        "peak_rss_mb": mem.peak_mb,
+    }
+
+
+def bench_image(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """A uint8 (height, width, 3) RGB LR test image: smooth gradients plus texture (timing does not
+    depend on content, but a constant image could flatter caches)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    img = np.stack([0.5 + 0.4 * np.sin(x / (5 + 3 * c) + y / (9 + c)) for c in range(3)], axis=-1)
+    img += rng.normal(0, 0.05, img.shape)
+    return np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
+
+
+def cli_run(args: list[str], env: dict | None = None) -> dict:
+    """Run ``python -m srgan ARGS`` in a fresh process: wall seconds (process start to exit, imports
+    included) and the child's peak RSS in MB (from ``wait4``)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "srgan", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"python -m srgan {' '.join(args)} failed ({proc.returncode}): {stderr.strip()[-300:]}")
+    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1e3}
+
+
+def cli_upscale(model: str, width: int, height: int, extra: list[str] | None = None) -> dict:
+    """:func:`cli_run` of ``upscale`` on a generated LR PNG of the given size."""
+    from srgan.image_io import Picture, save_png
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / f"lr_{width}x{height}.png"
+        save_png(Picture(bench_image(width, height)), src)
+        result = cli_run(["upscale", str(src), "-o", str(Path(tmp) / "out"), "--model", model, "-q", *(extra or [])])
+    return {"model": model, "size": f"{width}x{height}", **result}
+
+
+# --- the whole benchmark -----------------------------------------------------------------------
+
+
+def _size_name(width: int, height: int) -> str:
+    return f"{width}x{height}"
+
+
+def run_bench(
+    model: str = "srresnet",
+    sizes: tuple[tuple[int, int], ...] = SIZES,
+    min_runs: int = 3,
+    budget_s: float = TIME_BUDGET_S,
+    tile: int | None = None,
+    tile_pad: int | None = None,
+    untiled_max_pixels: int = UNTILED_MAX_PIXELS,
+    with_peers: bool = True,
+    cold_start: bool = True,
+    cli_memory: tuple[int, int] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict:
+    """Measure every contender on every LR size; returns the content of ``speed.json``.
+
+    ``model`` names the generator's weights (srgan and srresnet share the architecture, so their
+    speed is the same). ``cli_memory`` (width, height) also runs the CLI on an LR of that size in
+    a fresh process and records its peak RSS.
+    """
+    import cv2
+
+    from srgan.evaluation import machine_info, upscaler_method
+    from srgan.images import resize_bicubic
+    from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, Upscaler
+
+    log = log or (lambda _msg: None)
+    tile = tile or DEFAULT_TILE
+    tile_pad = DEFAULT_TILE_PAD if tile_pad is None else tile_pad
+    skipped: dict[str, str] = {}
+    result: dict = {"machine": machine_info(), "date": time.strftime("%Y-%m-%d %H:%M")}
+
+    if cold_start:
+        cold = cli_upscale(model, 64, 64, ["--tile", str(tile), "--tile-pad", str(tile_pad)])
+        result["cold_start"] = {**cold, "what": "python -m srgan upscale of a 64x64 LR PNG: process start to exit"}
+        log(f"cold start (CLI, 64x64 LR): {cold['seconds']:.2f} s, peak RSS {cold['peak_rss_mb']:.0f} MB")
+
+    t0 = time.perf_counter()
+    tiled = Upscaler(model, tile=tile, tile_pad=tile_pad)
+    result["warm_load_seconds"] = time.perf_counter() - t0  # build + load weights, TensorFlow imported
+    log(f"model load in a warm process: {result['warm_load_seconds']:.2f} s")
+
+    flops = flops_per_lr_pixel(tiled.generator)
+    peak = cpu_peak()
+    measured = matmul_gflops()
+    result["generator"] = {
+        "weights": model,
+        "parameters": int(tiled.generator.count_params()),
+        "flops_per_lr_pixel": flops,
+        "layers": conv_flops(tiled.generator),
+    }
+    result["peak"] = {**peak, "matmul_gflops": measured}
+    result["settings"] = {"tile": tile, "tile_pad": tile_pad, "min_runs": min_runs, "budget_s": budget_s}
+    log(f"generator: {flops / 1e6:.2f} MFLOP per LR pixel; peak {peak['gflops']:.1f} GFLOP/s; matmul {measured:.1f}")
+
+    methods: dict[str, tuple[Method, str | None]] = {
+        f"{model} tiled": (upscaler_method(tiled), model),
+        "bicubic (PIL)": (lambda lr: resize_bicubic(lr, (lr.shape[1] * SCALE, lr.shape[0] * SCALE)), "bicubic"),
+        "bicubic (cv2)": (
+            lambda lr: cv2.resize(lr, (lr.shape[1] * SCALE, lr.shape[0] * SCALE), interpolation=cv2.INTER_CUBIC),
+            None,  # not the protocol's bicubic (no antialiasing is needed for upscaling, but a = -0.75)
+        ),
+    }
+    if with_peers:
+        from srgan.peers import opencv_peers
+
+        peers, peer_skips = opencv_peers()
+        methods.update({name: (m, name) for name, m in peers.items()})
+        skipped.update(peer_skips)
+    untiled_cache: dict[str, Upscaler] = {}
+
+    rows = []
+    for width, height in sizes:
+        lr = bench_image(width, height)
+        size = _size_name(width, height)
+        floor = flops * width * height / (peak["gflops"] * 1e9) if peak["gflops"] else None
+        entries = list(methods.items())
+        if width * height <= untiled_max_pixels:
+            if "untiled" not in untiled_cache:
+                untiled_cache["untiled"] = Upscaler(model, tile=max(max(s) for s in sizes), tile_pad=0)
+            entries.insert(1, (f"{model} untiled", (upscaler_method(untiled_cache["untiled"]), model)))
+        else:
+            skipped[f"{model} untiled {size}"] = (
+                f"over {untiled_max_pixels} LR pixels: one whole-image call would need several GB"
+            )
+        for name, (method, quality_key) in entries:
+            r = time_method(method, lr, min_runs, budget_s)
+            row = {"method": name, "quality_key": quality_key, "size": size, "lr_pixels": width * height, **r}
+            if name.startswith(model):
+                row["floor_seconds"] = floor
+                row["fraction_of_peak"] = floor / r["seconds"] if floor else None
+                row["fraction_of_matmul"] = flops * width * height / (measured * 1e9) / r["seconds"]
+            rows.append(row)
+            extra = f", {row['fraction_of_peak']:.0%} of peak" if row.get("fraction_of_peak") else ""
+            log(
+                f"{size:>9} {name:<22} {r['seconds'] * 1e3:9.1f} ms  {r['output_mpx_per_s']:7.2f} MP/s  "
+                f"peak RSS {r['peak_rss_mb']:.0f} MB{extra}"
+            )
+    result["results"] = rows
+    if cli_memory:
+        mem = cli_upscale(model, *cli_memory, ["--tile", str(tile), "--tile-pad", str(tile_pad)])
+        result["cli_memory"] = mem
+        log(f"CLI on a {mem['size']} LR: {mem['seconds']:.1f} s, peak RSS {mem['peak_rss_mb']:.0f} MB")
+    result["skipped"] = skipped
+    return result
+
+
+def markdown_table(result: dict) -> str:
+    """The timing rows of a :func:`run_bench` result as a markdown table."""
+    lines = [
+        "| LR size | method | median s | output MP/s | ms per output MP | peak RSS MB | FLOP floor s | of peak |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["results"]:
+        floor = f"{r['floor_seconds']:.3f}" if r.get("floor_seconds") else ""
+        frac = f"{r['fraction_of_peak']:.0%}" if r.get("fraction_of_peak") else ""
+        lines.append(
+            f"| {r['size']} | {r['method']} | {r['seconds']:.3f} | {r['output_mpx_per_s']:.2f} | "
+            f"{r['ms_per_output_mpx']:.0f} | {r['peak_rss_mb']:.0f} | {floor} | {frac} |"
+        )
+    return "\n".join(lines) + "\n"

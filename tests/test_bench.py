@@ -1,0 +1,82 @@
+"""The speed benchmark: FLOP count against the closed form, and a tiny end-to-end run."""
+
+import json
+
+import numpy as np
+import pytest
+
+from srgan.bench import PeakRSS, conv_flops, cpu_peak, flops_per_lr_pixel, run_bench, time_method
+from srgan.cli import main
+
+
+def test_flops_match_the_closed_form_of_the_paper_generator():
+    from srgan.models import build_generator
+
+    c, b = 64, 16
+    closed = 2 * (
+        9 * 9 * 3 * c  # head, at LR size
+        + b * 2 * 3 * 3 * c * c  # residual blocks
+        + 3 * 3 * c * c  # body conv
+        + 3 * 3 * c * 4 * c  # up1 conv at LR size
+        + 3 * 3 * c * 4 * c * 4  # up2 conv at 2x (4 pixels per LR pixel)
+        + 9 * 9 * c * 3 * 16  # tail at 4x
+    )
+    assert flops_per_lr_pixel(build_generator()) == pytest.approx(closed)
+    rows = conv_flops(build_generator(bicubic_skip=True))
+    bicubic = next(r for r in rows if r["layer"] == "bicubic")
+    assert bicubic["flops_per_lr_pixel"] == pytest.approx(2 * 5 * 5 * 3 * 48)
+    assert sum(r["flops_per_lr_pixel"] for r in rows) == pytest.approx(closed + 2 * 5 * 5 * 3 * 48)
+
+
+def test_cpu_peak_states_how_it_was_derived():
+    peak = cpu_peak()
+    assert peak["gflops"] > 0 and peak["cores"] >= 1
+    assert f"{peak['flops_per_cycle']} FP32 FLOP/cycle" in peak["how"]
+
+
+def test_time_method_takes_the_median_and_sees_memory():
+    calls = []
+
+    def method(lr):
+        calls.append(1)
+        return np.zeros((lr.shape[0] * 4, lr.shape[1] * 4, 3), np.uint8)
+
+    r = time_method(method, np.zeros((8, 8, 3), np.uint8), min_runs=3, budget_s=0)
+    assert len(r["runs"]) == 3 and len(calls) == 4  # one warm-up
+    assert r["peak_rss_mb"] >= r["rss_before_mb"] > 0
+    with pytest.raises(ValueError, match="returned"):
+        time_method(lambda lr: lr, np.zeros((8, 8, 3), np.uint8))
+
+
+def test_peak_rss_sees_a_short_allocation():
+    with PeakRSS() as mem:
+        block = np.ones(200 * 1024 * 1024 // 8)  # 200 MB, touched
+        del block
+    assert mem.peak_mb - mem.start_mb > 150
+
+
+def test_bench_command_writes_json_and_markdown(tiny_weights, tmp_path):
+    out, md = tmp_path / "speed.json", tmp_path / "speed.md"
+    args = ["bench", "--sizes", "16x16", "24x20", "--runs", "1", "--budget", "0", "--no-peers"]
+    assert main([*args, "--json", str(out), "--markdown", str(md), "--tile", "8", "--tile-pad", "4"]) == 0
+    result = json.loads(out.read_text())
+    methods = {(r["method"], r["size"]) for r in result["results"]}
+    assert methods == {
+        (m, s)
+        for m in ("srresnet tiled", "srresnet untiled", "bicubic (PIL)", "bicubic (cv2)")
+        for s in ("16x16", "24x20")
+    }
+    tiled = next(r for r in result["results"] if r["method"] == "srresnet tiled" and r["size"] == "24x20")
+    assert tiled["floor_seconds"] == pytest.approx(
+        result["generator"]["flops_per_lr_pixel"] * 480 / (result["peak"]["gflops"] * 1e9)
+    )
+    assert result["cold_start"]["seconds"] > 0 and result["cold_start"]["peak_rss_mb"] > 100
+    assert "| 24x20 | srresnet tiled |" in md.read_text()
+
+
+def test_bench_skips_untiled_over_the_limit(tiny_weights):
+    result = run_bench(
+        sizes=((16, 16),), min_runs=1, budget_s=0, untiled_max_pixels=100, with_peers=False, cold_start=False
+    )
+    assert "srresnet untiled 16x16" in result["skipped"]
+    assert all(r["method"] != "srresnet untiled" for r in result["results"])
