@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from srgan.inference import MODEL_NAMES, Upscaler, model_card, weights_path
+from srgan.inference import MODEL_NAMES, InferenceSlots, Upscaler, model_card, weights_path
+
+INFERENCE_SLOTS = 1  # upscales at once in this server process (2 cores: one uses both)
 
 
 def available_models() -> list[str]:
@@ -16,6 +18,12 @@ def available_models() -> list[str]:
 def get_upscaler(name: str) -> Upscaler:
     """One Upscaler per model name and process, shared by all sessions (it is stateless)."""
     return Upscaler(name)
+
+
+@st.cache_resource
+def get_slots() -> InferenceSlots:
+    """The one queue in front of the models, shared by all sessions so that memory stays bounded."""
+    return InferenceSlots(INFERENCE_SLOTS)
 
 
 def card_summary(name: str) -> str:

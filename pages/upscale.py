@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from pages.common import get_upscaler, model_sidebar
+from pages.common import get_slots, get_upscaler, model_sidebar
 from srgan.compare import (
     Comparison,
     abs_error_y,
@@ -100,11 +100,17 @@ def _compute(label: str, pic: Picture, is_hr: bool, model: str) -> Comparison | 
     bar = st.progress(0.0, text="Starting…")
     t0 = time.perf_counter()
 
+    def queued(ahead: int) -> None:
+        plural = "s" if ahead != 1 else ""
+        bar.progress(0.0, text=f"Queued: {ahead} request{plural} from other sessions ahead of yours…")
+
     def progress(done: int, total: int) -> None:
         bar.progress(done / total, text=f"Tile {done}/{total} · {time.perf_counter() - t0:.1f} s")
 
     try:
-        comparison = run_comparison(pic, upscaler, is_hr, progress)
+        with get_slots().hold(on_wait=queued):
+            t0 = time.perf_counter()  # time the work, not the wait
+            comparison = run_comparison(pic, upscaler, is_hr, progress)
     except ValueError as e:
         bar.empty()
         st.error(f"Cannot process **{label}**: {e}")

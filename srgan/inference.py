@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -171,6 +172,56 @@ class Upscaler:
             return pic.with_pixels(sr, None if alpha is None else to_float(alpha))
         sr = self.upscale_array(pic.rgb_float(), progress, out_dtype=np.uint8)
         return Picture(sr, alpha, pic.mode, pic.notes)
+
+
+class InferenceSlots:
+    """At most ``slots`` upscales at once across threads; the rest wait their turn.
+
+    Streamlit runs each browser session in its own thread. The model is shared and already
+    serialised per tile, but every running request also holds its full-size images, so without a
+    bound N simultaneous sessions need N times the memory. A waiting caller is told how many
+    requests are ahead of it (``on_wait``) before it blocks.
+    """
+
+    def __init__(self, slots: int = 1):
+        if slots < 1:
+            raise ValueError(f"slots must be >= 1, got {slots}")
+        self.slots = slots
+        self._free = threading.Semaphore(slots)
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self._running = 0
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    @property
+    def running(self) -> int:
+        return self._running
+
+    @contextmanager
+    def hold(self, on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
+        """Run the ``with`` body in a free slot; if none is free, call ``on_wait(ahead)`` and wait."""
+        if not self._free.acquire(blocking=False):
+            with self._lock:
+                self._waiting += 1
+                ahead = self._waiting - 1 + self._running
+            try:
+                if on_wait:
+                    on_wait(ahead)
+                self._free.acquire()
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+        with self._lock:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+            self._free.release()
 
 
 def _quantise(img: np.ndarray, dtype) -> np.ndarray:

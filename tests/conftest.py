@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -17,6 +18,11 @@ TINY = {"num_blocks": 2, "channels": 8, "bicubic_skip": True}
 requires_data = pytest.mark.skipif(
     not benchmark_dir("Set5").is_dir(),
     reason=f"benchmark data not found at {data_dir()} (set SRGAN_DATA to the shared data folder)",
+)
+
+requires_chromium = pytest.mark.skipif(
+    not (shutil.which("chromium") and shutil.which("chromedriver")),
+    reason="needs Debian chromium and chromium-driver (apt-get install them)",
 )
 
 

@@ -5,77 +5,24 @@ Set SRGAN_SCREENSHOT=path to keep the screenshot (the README's is made this way)
 """
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.conftest import smooth_image
+from tests.conftest import requires_chromium, smooth_image
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (CHROMIUM and CHROMEDRIVER), reason="needs Debian chromium and chromium-driver (apt-get install them)"
-    ),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = [pytest.mark.browser, requires_chromium]
 
 
 @pytest.fixture
 def server(tiny_weights_dir, tmp_path):
-    port = _free_port()
-    env = {**os.environ, "SRGAN_WEIGHTS": str(tiny_weights_dir), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "streamlit_app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + (tmp_path / "streamlit.log").read_text()[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    from scripts.load_test import streamlit_server
+
+    with streamlit_server({"SRGAN_WEIGHTS": str(tiny_weights_dir)}, tmp_path / "streamlit.log") as (url, _pid):
+        yield url
 
 
 def test_upload_shows_sr_and_psnr_in_a_real_browser(server, tmp_path):

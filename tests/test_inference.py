@@ -88,3 +88,37 @@ def test_tracing_is_bounded_across_image_sizes(tiny_weights):
     for h, w in ((10, 12), (7, 9), (13, 5)):  # smaller than a window: whole image, shape relaxed after a retrace
         up.upscale_array(np.zeros((h, w, 3), np.float32))
     assert up._forward.experimental_get_tracing_count() <= 3
+
+
+def test_inference_slots_bound_concurrency_and_report_the_queue():
+    import threading
+    import time
+
+    from srgan.inference import InferenceSlots
+
+    slots = InferenceSlots(1)
+    active, peak, waits = [0], [0], []
+    lock = threading.Lock()
+
+    def job(i):
+        with slots.hold(on_wait=lambda ahead: waits.append((i, ahead))):
+            with lock:
+                active[0] += 1
+                peak[0] = max(peak[0], active[0])
+            time.sleep(0.05)
+            with lock:
+                active[0] -= 1
+
+    with slots.hold():  # occupy the slot so every thread has to queue
+        threads = [threading.Thread(target=job, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        deadline = time.time() + 5
+        while slots.waiting < 4 and time.time() < deadline:
+            time.sleep(0.01)
+        assert slots.waiting == 4 and slots.running == 1
+    for t in threads:
+        t.join(5)
+    assert peak[0] == 1
+    assert sorted(a for _, a in waits) == [1, 2, 3, 4]  # each was told how many were ahead of it
+    assert slots.waiting == 0 and slots.running == 0
