@@ -35,6 +35,13 @@ def _examples() -> dict[str, np.ndarray]:
     return example_images()
 
 
+@st.cache_resource(show_spinner=False)
+def _shared_results() -> dict[str, Comparison]:
+    """Results of the bundled examples, shared by every session: each visitor starts on an
+    example, and its result depends only on the image and the model, so it is computed once."""
+    return {}
+
+
 def _png(img: np.ndarray) -> bytes:
     return encode_png(Picture(img))
 
@@ -89,13 +96,16 @@ def _fit(pic: Picture, is_hr: bool) -> Picture | None:
     return Picture(fit_to_pixels(pic.rgb8(), cap, how), notes=(*pic.notes, f"{how}d to fit the app's limit"))
 
 
-def _compute(label: str, pic: Picture, is_hr: bool, model: str) -> Comparison | None:
+def _compute(label: str, pic: Picture, is_hr: bool, model: str, example: bool = False) -> Comparison | None:
     digest = hashlib.sha1(pic.pixels.tobytes() + str(pic.pixels.shape).encode()).hexdigest()[:12]
     key = f"{digest}-{model}-{is_hr}"
     gallery: list[dict] = st.session_state.setdefault("gallery", [])
     for item in gallery:
         if item["key"] == key:
             return item["comparison"]
+    shared = _shared_results()
+    if key in shared:  # an example another session has already run
+        return _remember(gallery, key, label, shared[key])
     upscaler = get_upscaler(model)
     bar = st.progress(0.0, text="Starting…")
     t0 = time.perf_counter()
@@ -116,6 +126,12 @@ def _compute(label: str, pic: Picture, is_hr: bool, model: str) -> Comparison | 
         st.error(f"Cannot process **{label}**: {e}")
         return None
     bar.empty()
+    if example:
+        shared[key] = comparison
+    return _remember(gallery, key, label, comparison)
+
+
+def _remember(gallery: list[dict], key: str, label: str, comparison: Comparison) -> Comparison:
     gallery.insert(0, {"key": key, "label": label, "comparison": comparison, "thumb": _thumb(comparison.sr)})
     del gallery[GALLERY_SIZE:]
     return comparison
@@ -272,7 +288,7 @@ else:
         label, pic, is_hr = chosen
         pic = _fit(pic, is_hr)
         if pic is not None:
-            comparison = _compute(label, pic, is_hr, model)
+            comparison = _compute(label, pic, is_hr, model, example=st.session_state.get("source") in ("Example", None))
             if comparison is not None:
                 st.session_state["current"] = comparison
                 _show(label, comparison)

@@ -152,3 +152,15 @@ def test_benchmarks_page_shows_the_measured_file(app, tiny_weights):
         assert len(at.dataframe) >= 3  # measured table, paper table, per-image table
     finally:
         (tiny_weights / "benchmarks.json").unlink()
+
+
+def test_example_results_are_shared_between_sessions_but_uploads_are_not(app, tiny_weights):
+    from streamlit.testing.v1 import AppTest
+
+    first = app.run()
+    second = AppTest.from_file(APP, default_timeout=120).run()
+    assert second.session_state["current"] is first.session_state["current"]  # computed once
+    hr = smooth_image(64, 64, seed=9)
+    a = _upload(first, "High-res image", "mine.png", _png(hr))
+    b = _upload(second, "High-res image", "mine.png", _png(hr))
+    assert a.session_state["current"] is not b.session_state["current"]
