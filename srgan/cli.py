@@ -323,7 +323,7 @@ def cmd_export(args) -> int:
     upscaler = _make_upscaler(args)
     if upscaler.generator is None:
         raise CLIError("bicubic has no model to export: choose --model srresnet or srgan")
-    out = export_saved_model(upscaler.generator, args.output)
+    out = export_saved_model(upscaler.inference_model, args.output)
     print(f"wrote SavedModel {out} (signatures: serving_default, upscale_encoded)")
     return 0
 

@@ -85,7 +85,7 @@ class Upscaler:
             raise ValueError(f"tile must be >= 1 and tile_pad >= 0 (got {tile}, {tile_pad})")
         self.name, self.tile, self.tile_pad = model, tile, tile_pad
         self.scale = SCALE
-        self.generator = None
+        self.generator = self.inference_model = None
         self._lock = threading.Lock()  # Keras model calls from several threads are serialised
         if model == "bicubic" and weights is None:
             return
@@ -101,11 +101,15 @@ class Upscaler:
         arch = {k: architecture[k] for k in ("num_blocks", "channels", "bicubic_skip") if k in architecture}
         import tensorflow as tf
 
-        from srgan.models import build_generator
+        from srgan.models import build_generator, inference_generator
 
         self.generator = build_generator(scale=SCALE, name=model, **arch)
         self.generator.load_weights(str(path))
-        self._forward = tf.function(lambda x: self.generator(x, training=False), reduce_retracing=True, autograph=False)
+        # the same function with its tail moved before the last pixel shuffle: faster, less memory
+        self.inference_model = inference_generator(self.generator)
+        self._forward = tf.function(
+            lambda x: self.inference_model(x, training=False), reduce_retracing=True, autograph=False
+        )
 
     # --- core --------------------------------------------------------------------------------
 

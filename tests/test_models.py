@@ -95,3 +95,35 @@ def test_importing_the_package_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "arch", [{"num_blocks": 2, "channels": 8, "bicubic_skip": True}, {"num_blocks": 1, "channels": 4}]
+)
+def test_inference_generator_computes_the_same_function(arch):
+    from srgan.models import build_generator, inference_generator
+
+    rng = np.random.default_rng(0)
+    g = build_generator(**arch)
+    for w in g.weights:  # random slopes, biases and statistics everywhere, so every moved weight matters
+        v = rng.normal(0, 0.3, w.shape).astype("float32")
+        w.assign(np.abs(v) + 0.5 if "variance" in w.path else v)
+    fast = inference_generator(g)
+    lr = rng.uniform(0, 1, (2, 13, 17, 3)).astype("float32")
+    want, got = np.asarray(g(lr)), np.asarray(fast(lr))
+    assert got.shape == want.shape == (2, 52, 68, 3)
+    assert np.abs(got - want).max() <= 1e-5 * np.abs(want).max()
+    assert "tail_conv" not in {layer.name for layer in fast.layers}
+    assert fast.count_params() > g.count_params()  # the rewritten tail has more (structured) weights
+
+
+def test_tail_kernel_rewrite_on_a_single_tap():
+    from srgan.models import tail_kernel_at_half_resolution
+
+    k = np.zeros((9, 9, 1, 1), np.float32)
+    k[4 + 3, 4 - 1, 0, 0] = 1.0  # output (y, x) reads input (y + 3, x - 1)
+    k2, b2 = tail_kernel_at_half_resolution(k, np.array([0.5], np.float32))
+    assert k2.shape == (5, 5, 4, 4) and b2.tolist() == [0.5] * 4
+    # sub-pixel (a, b) = (1, 0) -> reads (2i + 4, 2j - 1): pre-shuffle pixel (i + 2, j - 1), sub-pixel (0, 1)
+    assert k2[2 + 2, 2 - 1, 0 * 2 + 1, 1 * 2 + 0] == 1.0
+    assert k2.sum() == 4.0  # one tap per output sub-pixel
