@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from srgan.bench import quality_vs_speed
 from srgan.metrics import PROTOCOL
 from srgan.paths import weights_dir
 
@@ -78,6 +79,54 @@ if bench:
         st.plotly_chart(fig)
         st.caption("Points above the dotted line are images where the method beats bicubic.")
     st.dataframe(per.pivot(index="image", columns="method", values="PSNR").style.format(precision=2))
+
+st.subheader("Speed and memory")
+speed_path = weights_dir() / "speed.json"
+if not speed_path.is_file():
+    st.info(f"No speed measurements yet ({speed_path.name} is missing). Produce them with `python -m srgan bench`.")
+else:
+    speed = json.loads(speed_path.read_text())
+    gen, peak = speed["generator"], speed["peak"]
+    st.markdown(
+        f"The generator costs **{gen['flops_per_lr_pixel'] / 1e6:.2f} MFLOP per LR pixel** (counted from the model's "
+        f"convolutions). This machine's FP32 peak: **{peak['gflops']:.0f} GFLOP/s** ({peak['how']}); a large "
+        f"matmul reaches {peak['matmul_gflops']:.0f} GFLOP/s. The *FLOP floor* of an image is its FLOPs at peak."
+    )
+    cold = speed.get("cold_start")
+    cols = st.columns(3)
+    if cold:
+        cols[0].metric("Cold start (CLI, 64×64 LR)", f"{cold['seconds']:.1f} s", help=cold["what"])
+    cols[1].metric("Model load, warm process", f"{speed['warm_load_seconds']:.2f} s")
+    mem = speed.get("cli_memory")
+    if mem:
+        cols[2].metric(f"CLI peak RSS, {mem['size']} LR", f"{mem['peak_rss_mb']:.0f} MB")
+    timing = pd.DataFrame(speed["results"])
+    timing["fraction of peak"] = timing.get("fraction_of_peak")
+    shown = timing[["size", "method", "seconds", "output_mpx_per_s", "peak_rss_mb", "fraction of peak"]].rename(
+        columns={"seconds": "median s", "output_mpx_per_s": "output MP/s", "peak_rss_mb": "peak RSS MB"}
+    )
+    st.dataframe(shown.style.format(precision=3, na_rep="—"), hide_index=True)
+    sizes = list(dict.fromkeys(timing["size"]))
+    size = st.selectbox(
+        "Quality against speed at LR size", sizes, index=sizes.index("256x256") if "256x256" in sizes else 0
+    )
+    points = pd.DataFrame(quality_vs_speed(speed, bench, size)).dropna(subset=["psnr"])
+    if points.empty:
+        st.caption("No method measured at this size has a Set5 PSNR in benchmarks.json.")
+    else:
+        fig = px.scatter(
+            points,
+            x="ms_per_output_mpx",
+            y="psnr",
+            text="method",
+            log_x=True,
+            height=420,
+            labels={"ms_per_output_mpx": "ms per output megapixel (log)", "psnr": "Set5 PSNR (dB)"},
+        )
+        fig.update_traces(textposition="top center")
+        st.plotly_chart(fig)
+        st.caption("Up and to the left is better. Speed and quality were measured on the same machine.")
+    st.caption(f"Measured {speed['date']} on {speed['machine']}; `python -m srgan bench` remakes this table.")
 
 st.subheader("The paper (Ledig et al. 2017, Table 2)")
 st.dataframe(PAPER.style.format(precision=4, na_rep="—"), hide_index=True)

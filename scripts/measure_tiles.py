@@ -1,11 +1,14 @@
 """Seams and memory of tiled inference with the shipped srresnet weights.
 
 python scripts/measure_tiles.py seams          # max |tiled - whole| per tile_pad (Set5 baby LR, tile 40)
-python scripts/measure_tiles.py memory TILE    # time and peak RSS for a 256x256 LR at tile TILE, pad 16
+python scripts/measure_tiles.py memory TILE [SIZE]  # time and peak RSS, SIZE x SIZE LR (256), tile TILE, pad 16
+python scripts/measure_tiles.py sweep [SIZE]        # `memory` for several tiles, each in a fresh process
 """
 
+import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,22 +34,39 @@ def seams() -> None:
         print(f"tile 40 pad {pad:2d}: max |tiled - whole| = {np.abs(tiled - whole).max() * 255:.3f} / 255", flush=True)
 
 
-def memory(tile: int) -> None:
-    lr = np.random.default_rng(0).random((256, 256, 3), np.float32)
+def memory(tile: int, size: int = 256) -> dict:
+    """Median of 3 runs after a warm-up run at the same size; peak RSS of this process."""
+    lr = np.random.default_rng(0).random((size, size, 3), np.float32)
     up = Upscaler("srresnet", tile=tile, tile_pad=16)
     loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    up.upscale_array(lr[:64, :64])  # warm-up trace
+    up.upscale_array(lr, out_dtype=np.uint8)  # warm-up: trace and first-touch allocations
     times = []
-    for _ in range(2):
+    for _ in range(3):
         t0 = time.perf_counter()
         up.upscale_array(lr, out_dtype=np.uint8)
         times.append(time.perf_counter() - t0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"tile {tile} pad 16: 256x256 LR -> 1024x1024 in {min(times):.2f} s (best of 2); "
-        f"RSS after load {loaded:.0f} MB, peak {peak:.0f} MB"
-    )
+    return {"tile": tile, "size": size, "seconds": sorted(times)[1], "rss_loaded_mb": loaded, "peak_rss_mb": peak}
+
+
+def sweep(size: int = 256, tiles: tuple[int, ...] = (64, 96, 128, 160, 192, 224, 256)) -> None:
+    for tile in tiles:
+        out = subprocess.run(
+            [sys.executable, __file__, "memory", str(tile), str(size)], capture_output=True, text=True, check=True
+        )
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"{size}x{size} LR, tile {tile:3d} pad 16: {r['seconds']:.2f} s (median of 3), "
+            f"RSS after load {r['rss_loaded_mb']:.0f} MB, peak {r['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
-    seams() if sys.argv[1] == "seams" else memory(int(sys.argv[2]))
+    mode, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
+    if mode == "seams":
+        seams()
+    elif mode == "sweep":
+        sweep(*args)
+    else:
+        print(json.dumps(memory(*args)))

@@ -164,3 +164,25 @@ def test_example_results_are_shared_between_sessions_but_uploads_are_not(app, ti
     a = _upload(first, "High-res image", "mine.png", _png(hr))
     b = _upload(second, "High-res image", "mine.png", _png(hr))
     assert a.session_state["current"] is not b.session_state["current"]
+
+
+def test_benchmarks_page_shows_speed_and_the_quality_speed_chart(app, tiny_weights):
+    import json
+    import shutil
+
+    from srgan.bench import run_bench
+
+    speed = run_bench(sizes=((16, 16),), min_runs=1, budget_s=0, with_peers=False, cold_start=False)
+    (tiny_weights / "speed.json").write_text(json.dumps(speed))
+    shutil.copyfile(Path(APP).parent / "weights" / "benchmarks.json", tiny_weights / "benchmarks.json")
+    try:
+        at = app.run()
+        at.switch_page("pages/benchmarks.py").run()
+        assert not at.exception and not at.info
+        text = " ".join(m.value for m in at.markdown)
+        assert f"{speed['generator']['flops_per_lr_pixel'] / 1e6:.2f} MFLOP per LR pixel" in text
+        assert at.selectbox[-1].value == "16x16"
+        assert len(at.get("plotly_chart")) >= 3  # per-set bars, per-image scatter, quality against speed
+    finally:
+        (tiny_weights / "speed.json").unlink()
+        (tiny_weights / "benchmarks.json").unlink()

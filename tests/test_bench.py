@@ -80,3 +80,20 @@ def test_bench_skips_untiled_over_the_limit(tiny_weights):
     )
     assert "srresnet untiled 16x16" in result["skipped"]
     assert all(r["method"] != "srresnet untiled" for r in result["results"])
+
+
+def test_quality_vs_speed_joins_by_quality_key():
+    from srgan.bench import quality_vs_speed
+
+    speed = {
+        "results": [
+            {"method": "srresnet tiled", "quality_key": "srresnet", "size": "64x64", "ms_per_output_mpx": 900.0},
+            {"method": "bicubic (cv2)", "quality_key": None, "size": "64x64", "ms_per_output_mpx": 2.0},
+            {"method": "srresnet tiled", "quality_key": "srresnet", "size": "128x128", "ms_per_output_mpx": 1.0},
+        ]
+    }
+    bench = {"results": {"srresnet": {"Set5": {"mean": {"psnr": 29.3}}}}}
+    assert quality_vs_speed(speed, bench, "64x64") == [
+        {"method": "srresnet tiled", "ms_per_output_mpx": 900.0, "psnr": 29.3},
+        {"method": "bicubic (cv2)", "ms_per_output_mpx": 2.0, "psnr": None},
+    ]
