@@ -46,7 +46,15 @@ def build_card(run: Path, name: str, weights_file: Path, metrics: dict | None = 
         deviations.insert(0, PAPER_DEVIATIONS["bicubic_skip"])
     if cfg["schedule"] == "cosine":
         deviations.append(PAPER_DEVIATIONS["schedule"])
-    phase = "SRResNet, pixel MSE" if cfg["phase"] == "pretrain" else "SRGAN, VGG54 content + 1e-3 adversarial"
+    if cfg["phase"] == "pretrain":
+        phase = f"SRResNet, pixel {cfg['pixel_loss'].upper()}"
+    else:
+        content, adv = cfg.get("content_weight", 1 / 12.75), cfg.get("adv_weight", 1e-3)
+        phase = f"SRGAN, VGG54 content x {content:.4g} + {adv:.0e} adversarial"
+        if abs(content - 1 / 12.75) > 1e-9 or abs(adv - 1e-3) > 1e-12:
+            deviations.append(
+                f"loss weights {content:.4g} (content) and {adv:.0e} (adversarial); the paper's are 1/12.75, 1e-3"
+            )
     images = (
         sum(1 for d in cfg["data"] for p in Path(d).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg"))
         if all(Path(d).is_dir() for d in cfg["data"])
