@@ -9,6 +9,7 @@ depends on the tile size, not on the image.
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,19 +47,19 @@ def model_card(model: str) -> dict | None:
 def tile_windows(size: int, tile: int, pad: int) -> list[tuple[int, int, int, int]]:
     """Split one axis of ``size`` pixels into tiles.
 
-    Returns (core_start, core_end, window_start, window_end) per tile: cores partition
-    [0, size) in steps of ``tile``; every window has the same length ``min(size, tile + 2*pad)``
-    and contains its core plus >= ``pad`` pixels of context wherever the image has them
-    (windows are shifted inwards at the borders rather than padded, so each tile sees exactly
-    what the whole-image model sees and the shape stays fixed).
+    Returns (core_start, core_end, window_start, window_end) per tile: cores partition [0, size);
+    every window has the same length ``L = min(size, tile + 2*pad)`` and contains its core plus
+    >= ``pad`` pixels of context wherever the image has them (windows are shifted inwards at the
+    borders rather than padded, so each tile sees exactly what the whole-image model sees, and the
+    shape stays fixed: one trace). The border windows need context on one side only, so
+    ``n = ceil((size - 2*pad) / tile)`` windows suffice; they are spread evenly and each core ends
+    halfway through the overlap with the next window.
     """
     length = min(size, tile + 2 * pad)
-    out = []
-    for start in range(0, size, tile):
-        end = min(start + tile, size)
-        w0 = min(max(start - pad, 0), size - length)
-        out.append((start, end, w0, w0 + length))
-    return out
+    n = max(1, math.ceil((size - 2 * pad) / tile)) if length < size else 1
+    starts = [round(k * (size - length) / (n - 1)) for k in range(n)] if n > 1 else [0]
+    bounds = [0] + [(starts[k + 1] + starts[k] + length) // 2 for k in range(n - 1)] + [size]
+    return [(bounds[k], bounds[k + 1], starts[k], starts[k] + length) for k in range(n)]
 
 
 class Upscaler:

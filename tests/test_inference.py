@@ -8,8 +8,14 @@ from srgan.inference import Upscaler, WeightsMissing, tile_windows
 from tests.conftest import smooth_image
 
 
+def test_tile_windows_use_the_fewest_windows():
+    assert len(tile_windows(256, 224, 16)) == 1  # the image fits one window: no second, overlapping one
+    assert len(tile_windows(256, 128, 16)) == 2
+    assert len(tile_windows(1024, 128, 16)) == 8
+
+
 def test_tile_windows_cover_the_axis_with_fixed_length():
-    for size in (1, 5, 37, 128, 300):
+    for size in (1, 5, 37, 40, 41, 128, 300, 1023):
         wins = tile_windows(size, tile=32, pad=8)
         cores = [(a, b) for a, b, _, _ in wins]
         assert cores[0][0] == 0 and cores[-1][1] == size
@@ -34,7 +40,9 @@ def test_progress_reports_every_tile(tiny_weights):
     Upscaler("srresnet", tile=16, tile_pad=4).upscale_array(
         np.zeros((20, 40, 3), np.float32), progress=lambda d, t: seen.append((d, t))
     )
-    assert seen == [(i, 6) for i in range(1, 7)]
+    total = len(tile_windows(20, 16, 4)) * len(tile_windows(40, 16, 4))
+    assert total == 2  # rows fit one 20-px window; 40 columns need two 24-px windows
+    assert seen == [(i, total) for i in range(1, total + 1)]
 
 
 def test_rgba_alpha_is_upscaled_and_reattached(tiny_weights):
