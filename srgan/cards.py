@@ -31,6 +31,16 @@ def _csv_rows(path: Path) -> list[dict]:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
+def _schedule_detail(cfg: dict) -> str:
+    """The learning-rate schedule in words, with the run's planned length (see training._lr_schedule)."""
+    lr, steps = cfg["learning_rate"], cfg["steps"]
+    if cfg["schedule"] == "step":
+        return f"{lr:g} until step {steps // 2}, then {lr * 0.1:g} (planned {steps} steps)"
+    if cfg["schedule"] == "cosine":
+        return f"cosine from {lr:g} to {lr * 0.01:g} over {steps} steps"
+    return f"constant {lr:g}"
+
+
 def build_card(run: Path, name: str, weights_file: Path, metrics: dict | None = None) -> dict:
     """A model card dict from a run folder (see module doc)."""
     from srgan.evaluation import machine_info
@@ -76,6 +86,7 @@ def build_card(run: Path, name: str, weights_file: Path, metrics: dict | None = 
             "optimizer": "Adam, beta1 0.9",
             "learning_rate": cfg["learning_rate"],
             "schedule": cfg["schedule"],
+            "schedule_detail": _schedule_detail(cfg),
             "pixel_loss": cfg["pixel_loss"] if cfg["phase"] == "pretrain" else None,
             "train_hours": round(state["train_seconds"] / 3600, 2),
             "hardware": machine_info(),
