@@ -211,23 +211,40 @@ def bench_image(width: int, height: int, seed: int = 0) -> np.ndarray:
     return np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
 
 
+_CLI_WRAPPER = """
+import sys
+from srgan.cli import main
+status = main(sys.argv[1:])
+peak = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+print("VmHWM_KB", peak[0] if peak else -1, file=sys.stderr)
+sys.exit(status)
+"""
+
+
 def cli_run(args: list[str], env: dict | None = None) -> dict:
-    """Run ``python -m srgan ARGS`` in a fresh process: wall seconds (process start to exit, imports
-    included) and the child's peak RSS in MB (from ``wait4``)."""
+    """Run ``python -m srgan ARGS``'s code in a fresh process: wall seconds (process start to exit,
+    imports included) and the process's own peak RSS in MB.
+
+    The peak is the child's VmHWM read just before it exits: ``wait4``'s ``ru_maxrss`` would
+    also count the parent's pages that the child briefly shared between fork and exec.
+    """
+    import re
+
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "srgan", *args],
+    proc = subprocess.run(
+        [sys.executable, "-c", _CLI_WRAPPER, *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, **(env or {})},
+        text=True,
+        check=False,
     )
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise RuntimeError(f"python -m srgan {' '.join(args)} failed ({proc.returncode}): {stderr.strip()[-300:]}")
-    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1e3}
+        raise RuntimeError(f"python -m srgan {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
+    found = re.search(r"VmHWM_KB (-?\d+)", proc.stderr)
+    peak = int(found.group(1)) / 1e3 if found and int(found.group(1)) >= 0 else None
+    return {"seconds": seconds, "peak_rss_mb": peak}
 
 
 def cli_upscale(model: str, width: int, height: int, extra: list[str] | None = None) -> dict:
