@@ -38,7 +38,8 @@ def _examples() -> dict[str, np.ndarray]:
 @st.cache_resource(show_spinner=False)
 def _shared_results() -> dict[str, Comparison]:
     """Results of the bundled examples, shared by every session: each visitor starts on an
-    example, and its result depends only on the image and the model, so it is computed once."""
+    example, and its result depends only on the image and the model, so it is computed once
+    (at most 5 examples x 3 models)."""
     return {}
 
 
@@ -108,13 +109,12 @@ def _compute(label: str, pic: Picture, is_hr: bool, model: str, example: bool = 
         return _remember(gallery, key, label, shared[key])
     upscaler = get_upscaler(model)
     bar = st.progress(0.0, text="Starting…")
-    t0 = time.perf_counter()
 
     def queued(ahead: int) -> None:
         plural = "s" if ahead != 1 else ""
         bar.progress(0.0, text=f"Queued: {ahead} request{plural} from other sessions ahead of yours…")
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int) -> None:  # t0 is set once this session's turn has come
         bar.progress(done / total, text=f"Tile {done}/{total} · {time.perf_counter() - t0:.1f} s")
 
     try:

@@ -133,6 +133,22 @@ def one_session(url: str, index: int, photo: Path, lr_side: int, timeout: float,
         driver.quit()
 
 
+def _upscaler_with_env(model: str, env: dict):
+    """An Upscaler built while ``env`` (e.g. SRGAN_WEIGHTS) is set, leaving os.environ as it was."""
+    from srgan.inference import Upscaler
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return Upscaler(model)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def run_load_test(
     sessions: int = 4, size: int = 256, model: str = "srgan", timeout: float = 600.0, env: dict | None = None
 ) -> dict:
@@ -141,7 +157,6 @@ def run_load_test(
 
     from srgan.compare import run_comparison
     from srgan.image_io import Picture
-    from srgan.inference import Upscaler
 
     folder = Path(tempfile.mkdtemp())
     images = [hr_image(size, seed) for seed in range(sessions)]
@@ -170,8 +185,7 @@ def run_load_test(
         wall = time.perf_counter() - t0
         after = memory_of(pid)
 
-    os.environ.update(env or {})  # check with the same weights the server used
-    upscaler = Upscaler(model)
+    upscaler = _upscaler_with_env(model, env or {})  # the same weights the server used
     failures = []
     for i, r in enumerate(results):
         if "error" in r:

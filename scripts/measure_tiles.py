@@ -3,6 +3,7 @@
 python scripts/measure_tiles.py seams          # max |tiled - whole| per tile_pad (Set5 baby LR, tile 40)
 python scripts/measure_tiles.py memory TILE [SIZE]  # time and peak RSS, SIZE x SIZE LR (256), tile TILE, pad 16
 python scripts/measure_tiles.py sweep [SIZE]        # `memory` for several tiles, each in a fresh process
+python scripts/measure_tiles.py tail                # one 160x160 window: the paper's layout against inference_generator
 """
 
 import json
@@ -62,11 +63,34 @@ def sweep(size: int = 256, tiles: tuple[int, ...] = (64, 96, 128, 160, 192, 224,
         )
 
 
+def tail(window: int = 160) -> None:
+    """Seconds per window (best of 3 after a warm-up) of the trained layout and the inference layout."""
+    import tensorflow as tf
+
+    from srgan.inference import weights_path
+    from srgan.models import build_generator, inference_generator
+
+    g = build_generator(bicubic_skip=True)
+    g.load_weights(str(weights_path("srresnet")))
+    x = tf.random.uniform((1, window, window, 3))
+    for name, model in (("paper layout", g), ("inference layout", inference_generator(g))):
+        fn = tf.function(lambda t, m=model: m(t, training=False))
+        fn(x)
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            fn(x).numpy()
+            times.append(time.perf_counter() - t0)
+        print(f"{name:>16}: {min(times):.2f} s per {window}x{window} window (best of 3)", flush=True)
+
+
 if __name__ == "__main__":
     mode, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
     if mode == "seams":
         seams()
     elif mode == "sweep":
         sweep(*args)
+    elif mode == "tail":
+        tail(*args)
     else:
         print(json.dumps(memory(*args)))
