@@ -130,3 +130,17 @@ def test_inference_slots_bound_concurrency_and_report_the_queue():
     assert peak[0] == 1
     assert sorted(a for _, a in waits) == [1, 2, 3, 4]  # each was told how many were ahead of it
     assert slots.waiting == 0 and slots.running == 0
+
+
+def test_inter_op_threads_are_limited_only_before_tensorflow_starts():
+    import subprocess
+    import sys
+
+    def run(code: str) -> list[str]:
+        prefix = "import tensorflow as tf; from srgan.inference import limit_inter_op_threads as limit; "
+        out = subprocess.run([sys.executable, "-c", prefix + code], capture_output=True, text=True, check=True)
+        return out.stdout.split()
+
+    get = "tf.config.threading.get_inter_op_parallelism_threads()"
+    assert run(f"print(limit(), {get})") == ["True", "1"]
+    assert run(f"tf.constant(1.0) + 1; print(limit(), {get})") == ["False", "0"]  # too late: unchanged
