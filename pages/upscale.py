@@ -14,6 +14,7 @@ from pages.common import get_slots, get_upscaler, model_sidebar
 from srgan.compare import (
     Comparison,
     abs_error_y,
+    block_mean,
     example_images,
     fit_to_pixels,
     run_comparison,
@@ -28,6 +29,7 @@ from srgan.metrics import PROTOCOL
 MAX_LR_PIXELS = 512 * 512  # largest LR the app super-resolves (a few seconds per 128x128 on 2 cores)
 MAX_DECODE_PIXELS = 40_000_000  # uploads above this are refused before decoding
 GALLERY_SIZE = 6  # comparisons kept per browser session
+ERROR_MAP_SIDE = 512  # error maps larger than this are shown as block means
 
 
 @st.cache_data(show_spinner=False)
@@ -213,7 +215,11 @@ def _show(label: str, c: Comparison) -> None:
         if c.hr is None:
             st.caption("Error maps need the ground truth: upload a high-resolution image.")
         else:
-            errs = {"|bicubic − HR|": abs_error_y(c.bicubic, c.hr), f"|SR − HR| ({c.model})": abs_error_y(c.sr, c.hr)}
+            full = {"|bicubic − HR|": abs_error_y(c.bicubic, c.hr), f"|SR − HR| ({c.model})": abs_error_y(c.sr, c.hr)}
+            # a heatmap cell per screen pixel is enough: a 2048² map would send 4 M numbers per chart
+            reduced = {name: block_mean(err, ERROR_MAP_SIDE) for name, err in full.items()}
+            errs = {name: err for name, (err, _) in reduced.items()}
+            factor = next(iter(reduced.values()))[1]
             vmax = float(np.percentile(np.concatenate([e.ravel() for e in errs.values()]), 99.5))
             for col, (name, err) in zip(st.columns(2), errs.items(), strict=True):
                 fig = go.Figure(
@@ -223,7 +229,10 @@ def _show(label: str, c: Comparison) -> None:
                 fig.update_yaxes(scaleanchor="x", visible=False)
                 fig.update_xaxes(visible=False)
                 col.plotly_chart(fig, key=f"err_{name}")
-            st.caption("Absolute error of the Y channel (0–255 scale), the quantity behind PSNR. Darker is better.")
+            blocks = f" Each cell is the mean of {factor}×{factor} pixels." if factor > 1 else ""
+            st.caption(
+                f"Absolute error of the Y channel (0–255 scale), the quantity behind PSNR.{blocks} Darker is better."
+            )
     with chart_tab:
         if c.hr is None:
             st.caption("Metrics need the ground truth.")

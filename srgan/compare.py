@@ -111,6 +111,20 @@ def abs_error_y(img: np.ndarray, hr: np.ndarray) -> np.ndarray:
     return np.abs(rgb_to_y(img) - rgb_to_y(hr))
 
 
+def block_mean(img: np.ndarray, max_side: int) -> tuple[np.ndarray, int]:
+    """Average (H, W) float ``img`` over f x f blocks so that no side exceeds ``max_side``; returns
+    (reduced float32 array, f). f = 1 leaves it as it is. Edge rows/columns that do not fill a
+    block are averaged over what they have."""
+    h, w = img.shape
+    f = max(1, -(-max(h, w) // max_side))
+    if f == 1:
+        return img.astype(np.float32, copy=False), 1
+    ph, pw = -(-h // f) * f, -(-w // f) * f
+    padded = np.full((ph, pw), np.nan, np.float32)
+    padded[:h, :w] = img
+    return np.nanmean(padded.reshape(ph // f, f, pw // f, f), axis=(1, 3)), f
+
+
 def side_by_side(panels: list[tuple[str, np.ndarray]], gap: int = 8, label_height: int = 22) -> np.ndarray:
     """A labelled strip of equally sized uint8 RGB panels (for the comparison download)."""
     h, w = panels[0][1].shape[:2]

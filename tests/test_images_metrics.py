@@ -64,3 +64,18 @@ def test_bicubic_reproduces_the_literature(name, want_psnr, want_ssim):
         s.append(ssim(sr, hr))
     assert np.mean(p) == pytest.approx(want_psnr, abs=0.02)
     assert np.mean(s) == pytest.approx(want_ssim, abs=0.002)
+
+
+def test_block_mean_averages_blocks_and_keeps_small_maps():
+    from srgan.compare import block_mean
+
+    small = np.arange(12, dtype=np.float64).reshape(3, 4)
+    same, f = block_mean(small, 4)
+    assert f == 1 and np.array_equal(same, small)
+    img = np.zeros((5, 8))
+    img[:4, :4] = 4.0
+    img[4, :] = 1.0  # a partial last row of blocks: averaged over the pixels it has
+    out, f = block_mean(img, 4)
+    assert f == 2 and out.shape == (3, 4)
+    np.testing.assert_allclose(out[:2], [[4, 4, 0, 0], [4, 4, 0, 0]])
+    np.testing.assert_allclose(out[2], [1, 1, 1, 1])
