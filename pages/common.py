@@ -7,6 +7,7 @@ import streamlit as st
 from srgan.inference import MODEL_NAMES, InferenceSlots, Upscaler, model_card, weights_path
 
 INFERENCE_SLOTS = 1  # upscales at once in this server process (2 cores: one uses both)
+APP_TILE = 128  # smaller than the CLI's default: ~0.3 GB less peak memory per upscale, ~20 % slower
 
 
 def available_models() -> list[str]:
@@ -17,7 +18,7 @@ def available_models() -> list[str]:
 @st.cache_resource(show_spinner="Loading the model…")
 def get_upscaler(name: str) -> Upscaler:
     """One Upscaler per model name and process, shared by all sessions (it is stateless)."""
-    return Upscaler(name)
+    return Upscaler(name, tile=APP_TILE)
 
 
 @st.cache_resource

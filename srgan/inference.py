@@ -23,7 +23,7 @@ from srgan.images import resize_bicubic, to_float, to_uint8, to_uint16
 from srgan.paths import weights_dir
 
 MODEL_NAMES = ("srgan", "srresnet", "bicubic")
-DEFAULT_TILE = 128  # LR pixels per tile side (the centre that is kept); see README "Speed and memory"
+DEFAULT_TILE = 224  # largest tile core in LR pixels (windows <= 256 with the pad); see README "Speed and memory"
 DEFAULT_TILE_PAD = 16  # LR pixels of context on each side of a tile, cropped after the model
 MAX_INPUT_PIXELS = 4_000_000  # largest LR input (-> 64 Mpx output)
 
@@ -48,16 +48,19 @@ def tile_windows(size: int, tile: int, pad: int) -> list[tuple[int, int, int, in
     """Split one axis of ``size`` pixels into tiles.
 
     Returns (core_start, core_end, window_start, window_end) per tile: cores partition [0, size);
-    every window has the same length ``L = min(size, tile + 2*pad)`` and contains its core plus
-    >= ``pad`` pixels of context wherever the image has them (windows are shifted inwards at the
-    borders rather than padded, so each tile sees exactly what the whole-image model sees, and the
-    shape stays fixed: one trace). The border windows need context on one side only, so
-    ``n = ceil((size - 2*pad) / tile)`` windows suffice; they are spread evenly and each core ends
-    halfway through the overlap with the next window.
+    each window contains its core plus >= ``pad`` pixels of context wherever the image has them
+    (windows are shifted inwards at the borders rather than padded, so each tile sees exactly what
+    the whole-image model sees). All windows of an axis have one length, at most ``tile + 2*pad``
+    (which bounds memory): the border windows need context on one side only, so
+    ``n = ceil((size - 2*pad) / tile)`` windows suffice, each ``ceil((size - 2*pad) / n) + 2*pad``
+    long (no longer than needed), spread evenly; each core ends halfway through the overlap with
+    the next window.
     """
-    length = min(size, tile + 2 * pad)
-    n = max(1, math.ceil((size - 2 * pad) / tile)) if length < size else 1
-    starts = [round(k * (size - length) / (n - 1)) for k in range(n)] if n > 1 else [0]
+    if size <= tile + 2 * pad:
+        return [(0, size, 0, size)]
+    n = math.ceil((size - 2 * pad) / tile)
+    length = min(size, math.ceil((size - 2 * pad) / n) + 2 * pad)
+    starts = [round(k * (size - length) / (n - 1)) for k in range(n)]
     bounds = [0] + [(starts[k + 1] + starts[k] + length) // 2 for k in range(n - 1)] + [size]
     return [(bounds[k], bounds[k + 1], starts[k], starts[k] + length) for k in range(n)]
 
