@@ -1,7 +1,7 @@
 """Tiled x4 inference on images of any size: load -> model (tiled) -> stitch -> Picture.
 
 :class:`Upscaler` builds its model once and is stateless between calls (safe to share between
-threads and Streamlit sessions). Tiles are windows of ``tile + 2 * tile_pad`` LR pixels; each
+threads and Streamlit sessions). Tiles are windows of at most ``tile + 2 * tile_pad`` LR pixels a side; each
 window's centre is written into a preallocated output of the final dtype, so working memory
 depends on the tile size, not on the image.
 """
