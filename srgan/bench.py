@@ -287,7 +287,7 @@ def run_bench(
     import cv2
 
     from srgan.evaluation import machine_info, upscaler_method
-    from srgan.images import resize_bicubic
+    from srgan.images import upscale_bicubic
     from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, Upscaler
 
     log = log or (lambda _msg: None)
@@ -306,14 +306,15 @@ def run_bench(
     result["warm_load_seconds"] = time.perf_counter() - t0  # build + load weights, TensorFlow imported
     log(f"model load in a warm process: {result['warm_load_seconds']:.2f} s")
 
-    flops = flops_per_lr_pixel(tiled.generator)
+    layers = conv_flops(tiled.generator)
+    flops = float(sum(r["flops_per_lr_pixel"] for r in layers))
     peak = cpu_peak()
     measured = matmul_gflops()
     result["generator"] = {
         "weights": model,
         "parameters": int(tiled.generator.count_params()),
         "flops_per_lr_pixel": flops,
-        "layers": conv_flops(tiled.generator),
+        "layers": layers,
         # the model inference runs: same function, tail moved before the last shuffle (more FLOPs, less time)
         "inference_flops_per_lr_pixel": flops_per_lr_pixel(tiled.inference_model),
     }
@@ -323,10 +324,10 @@ def run_bench(
 
     methods: dict[str, tuple[Method, str | None]] = {
         f"{model} tiled": (upscaler_method(tiled), model),
-        "bicubic (PIL)": (lambda lr: resize_bicubic(lr, (lr.shape[1] * SCALE, lr.shape[0] * SCALE)), "bicubic"),
+        "bicubic (PIL)": (upscale_bicubic, "bicubic"),  # the protocol's bicubic
         "bicubic (cv2)": (
             lambda lr: cv2.resize(lr, (lr.shape[1] * SCALE, lr.shape[0] * SCALE), interpolation=cv2.INTER_CUBIC),
-            None,  # not the protocol's bicubic (no antialiasing is needed for upscaling, but a = -0.75)
+            None,  # OpenCV's cubic has a = -0.75, not the protocol's PIL bicubic (a = -0.5): no quality entry
         ),
     }
     if with_peers:
