@@ -290,6 +290,7 @@ def cmd_train(args) -> int:
             log_every=args.log_every,
             seed=args.seed,
             strategy=args.strategy,
+            xla=not args.no_xla,
             vgg_weights=args.vgg_weights,
         )
         if args.content_weight is not None:
@@ -422,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--log-every", type=int, default=50, help="steps between log lines and log.csv rows")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--strategy", choices=("default", "mirrored"), default="default")
+    sp.add_argument("--no-xla", action="store_true", help="do not compile the training step with XLA")
     sp.add_argument("--vgg-weights", help="Keras VGG19 notop weights file (gan phase)")
     sp.add_argument("--content-weight", type=float, help="gan: VGG54 MSE weight (default: the paper's 1/12.75)")
     sp.add_argument("--adv-weight", type=float, help="gan: adversarial weight (default: the paper's 1e-3)")
