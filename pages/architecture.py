@@ -4,15 +4,14 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from srgan.architecture import generator_dot, generator_stages, layer_table
+from srgan.architecture import describe_in_subprocess
 from srgan.inference import model_card
 
 
-@st.cache_resource(show_spinner="Building the models…")
-def _models(bicubic_skip: bool):
-    from srgan.models import build_discriminator, build_generator
-
-    return build_generator(bicubic_skip=bicubic_skip), build_discriminator()
+@st.cache_data(show_spinner="Building the models…")
+def _describe(bicubic_skip: bool) -> dict:
+    # built in a child process: this server never loads TensorFlow (it would hold ~600 MB from then on)
+    return describe_in_subprocess(bicubic_skip)
 
 
 st.title("Architecture")
@@ -23,11 +22,12 @@ st.markdown(
 )
 card = model_card("srresnet") or {}
 skip = card.get("architecture", {}).get("bicubic_skip", True)
-generator, discriminator = _models(skip)
+models = _describe(skip)
+generator, discriminator = models["generator"], models["discriminator"]
 
 st.header("Generator")
-st.graphviz_chart(generator_dot(generator))
-stages = generator_stages(generator)
+st.graphviz_chart(generator["dot"])
+stages = generator["stages"]
 st.dataframe(
     pd.DataFrame(
         [
@@ -43,7 +43,7 @@ st.dataframe(
     hide_index=True,
 )
 st.markdown(
-    f"**{generator.count_params():,} parameters** (the paper: about 1.55 M). Fully convolutional: any input size works."
+    f"**{generator['parameters']:,} parameters** (the paper: about 1.55 M). Fully convolutional: any input size works."
 )
 c1, c2 = st.columns(2)
 with c1:
@@ -67,17 +67,17 @@ if skip:
         "On two CPU cores this learns far faster; the paper's exact network is `--paper-exact` in training."
     )
 with st.expander("Every generator layer"):
-    st.dataframe(pd.DataFrame(layer_table(generator)), hide_index=True)
+    st.dataframe(pd.DataFrame(generator["layers"]), hide_index=True)
 
 st.header("Discriminator")
 st.markdown(
     "Eight 3×3 convolutions (64, 64, 128, 128, 256, 256, 512, 512 maps; stride 2 on every second), batch norm "
     "after all but the first, LeakyReLU 0.2, then Dense 1024 → LeakyReLU → Dense 1. It sees 96×96 HR or SR "
-    f"patches. **{discriminator.count_params():,} parameters.** Here it outputs a logit: the paper's sigmoid is "
+    f"patches. **{discriminator['parameters']:,} parameters.** Here it outputs a logit: the paper's sigmoid is "
     "folded into the loss."
 )
 with st.expander("Every discriminator layer"):
-    st.dataframe(pd.DataFrame(layer_table(discriminator)), hide_index=True)
+    st.dataframe(pd.DataFrame(discriminator["layers"]), hide_index=True)
 
 st.header("Loss")
 st.markdown("The generator of SRGAN minimises the **perceptual loss**, a content loss plus a small adversarial term:")

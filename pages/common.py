@@ -7,7 +7,10 @@ import streamlit as st
 from srgan.inference import MODEL_NAMES, InferenceSlots, Upscaler, model_card, weights_path
 
 INFERENCE_SLOTS = 1  # upscales at once in this server process (2 cores: one uses both)
-APP_TILE = 128  # smaller than the CLI's default: ~0.3 GB less peak memory per upscale, ~20 % slower
+APP_TILE = 128  # smaller than the CLI's default: less peak memory per upscale, a little slower
+# NumPy, not TensorFlow: the same function (tested), and the server never imports TensorFlow, which
+# alone takes ~600 MB, more than Community Cloud's smallest apps may use (README "Speed and memory").
+APP_ENGINE = "numpy"
 
 
 def available_models() -> list[str]:
@@ -18,7 +21,7 @@ def available_models() -> list[str]:
 @st.cache_resource(show_spinner="Loading the model…")
 def get_upscaler(name: str) -> Upscaler:
     """One Upscaler per model name and process, shared by all sessions (it is stateless)."""
-    return Upscaler(name, tile=APP_TILE)
+    return Upscaler(name, tile=APP_TILE, engine=APP_ENGINE)
 
 
 @st.cache_resource

@@ -134,13 +134,14 @@ def one_session(url: str, index: int, photo: Path, lr_side: int, timeout: float,
 
 
 def _upscaler_with_env(model: str, env: dict):
-    """An Upscaler built while ``env`` (e.g. SRGAN_WEIGHTS) is set, leaving os.environ as it was."""
+    """The app's Upscaler, built while ``env`` (e.g. SRGAN_WEIGHTS) is set, leaving os.environ as it was."""
+    from pages.common import APP_ENGINE, APP_TILE
     from srgan.inference import Upscaler
 
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        return Upscaler(model)
+        return Upscaler(model, tile=APP_TILE, engine=APP_ENGINE)
     finally:
         for k, v in saved.items():
             if v is None:

@@ -1,8 +1,16 @@
-"""Descriptions of the real Keras models for the architecture page: computed, never typed."""
+"""Descriptions of the real Keras models for the architecture page: computed, never typed.
+
+:func:`describe_in_subprocess` builds the models in a child Python process and returns plain data,
+so that the dashboard's own process never loads TensorFlow (about 600 MB of memory).
+"""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 
 def layer_table(model) -> list[dict]:
@@ -83,3 +91,39 @@ def generator_dot(model) -> str:
     lines.append(f"{prev} -> sr;")
     lines.append("}")
     return "\n".join(lines)
+
+
+def describe(bicubic_skip: bool = True) -> dict:
+    """Everything the architecture page shows, as JSON-able data, from freshly built models.
+
+    {"generator": {"parameters", "stages", "dot", "layers"}, "discriminator": {"parameters", "layers"}}
+    """
+    from srgan.models import build_discriminator, build_generator
+
+    g, d = build_generator(bicubic_skip=bicubic_skip), build_discriminator()
+    return {
+        "generator": {
+            "parameters": int(g.count_params()),
+            "stages": generator_stages(g),
+            "dot": generator_dot(g),
+            "layers": layer_table(g),
+        },
+        "discriminator": {"parameters": int(d.count_params()), "layers": layer_table(d)},
+    }
+
+
+def describe_in_subprocess(bicubic_skip: bool = True, timeout: float = 300) -> dict:
+    """:func:`describe`, computed by ``python -m srgan.architecture`` in a child process."""
+    cmd = [sys.executable, "-m", "srgan.architecture"] + (["--bicubic-skip"] if bicubic_skip else [])
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root)
+    if res.returncode != 0:
+        raise RuntimeError(f"describing the models failed: {res.stderr.strip()[-2000:]}")
+    return json.loads(res.stdout)
+
+
+if __name__ == "__main__":
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    print(json.dumps(describe(bicubic_skip="--bicubic-skip" in sys.argv[1:])))

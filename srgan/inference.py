@@ -23,6 +23,7 @@ from srgan.images import resize_bicubic, to_float, to_uint8, to_uint16
 from srgan.paths import weights_dir
 
 MODEL_NAMES = ("srgan", "srresnet", "bicubic")
+ENGINES = ("tensorflow", "numpy")  # see srgan.numpy_engine: same function, no TensorFlow in the process
 DEFAULT_TILE = 224  # largest tile core in LR pixels (windows <= 256 with the pad); see README "Speed and memory"
 DEFAULT_TILE_PAD = 16  # LR pixels of context on each side of a tile, cropped after the model
 MAX_INPUT_PIXELS = 4_000_000  # largest LR input (-> 64 Mpx output)
@@ -90,6 +91,9 @@ class Upscaler:
         weights: a ``.weights.h5`` file to use instead of the shipped one.
         tile, tile_pad: tile size and context in LR pixels (see :func:`tile_windows`).
         architecture: generator keyword arguments; by default read from the model card.
+        engine: ``tensorflow`` (the Keras model, compiled with ``tf.function``) or ``numpy``
+            (:mod:`srgan.numpy_engine`: the same function within float rounding, without importing
+            TensorFlow, which alone takes ~600 MB; the dashboard uses it).
     """
 
     def __init__(
@@ -99,14 +103,18 @@ class Upscaler:
         tile: int = DEFAULT_TILE,
         tile_pad: int = DEFAULT_TILE_PAD,
         architecture: dict | None = None,
+        engine: str = "tensorflow",
     ):
         if model not in MODEL_NAMES and weights is None:
             raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODEL_NAMES)}")
         if tile < 1 or tile_pad < 0:
             raise ValueError(f"tile must be >= 1 and tile_pad >= 0 (got {tile}, {tile_pad})")
-        self.name, self.tile, self.tile_pad = model, tile, tile_pad
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+        self.name, self.tile, self.tile_pad, self.engine = model, tile, tile_pad, engine
         self.scale = SCALE
-        self.generator = self.inference_model = None
+        self.learned = False  # False: bicubic
+        self.generator = self.inference_model = None  # the Keras models (tensorflow engine)
         self._lock = threading.Lock()  # Keras model calls from several threads are serialised
         if model == "bicubic" and weights is None:
             return
@@ -120,6 +128,13 @@ class Upscaler:
             card = model_card(model) or {}
             architecture = card.get("architecture", {})
         arch = {k: architecture[k] for k in ("num_blocks", "channels", "bicubic_skip") if k in architecture}
+        self.learned = True
+        if engine == "numpy":
+            from srgan.numpy_engine import NumpyGenerator, load_generator_weights
+
+            # build_generator's default: no bicubic skip; the cards of the shipped models say True
+            self._model = NumpyGenerator(load_generator_weights(path, arch.get("bicubic_skip", False)))
+            return
         import tensorflow as tf
 
         from srgan.models import build_generator, inference_generator
@@ -133,13 +148,14 @@ class Upscaler:
         self._forward = tf.function(
             lambda x: self.inference_model(x, training=False), reduce_retracing=True, autograph=False
         )
+        self._model = lambda window: np.asarray(self._forward(window[None]))[0]
 
     # --- core --------------------------------------------------------------------------------
 
     def _run(self, window: np.ndarray) -> np.ndarray:
         """float32 (h, w, 3) in [0, 1] -> float32 (4h, 4w, 3) in [0, 1], clipped."""
         with self._lock:
-            out = np.asarray(self._forward(window[None]))[0]
+            out = self._model(window)
         return np.clip((out + 1.0) * 0.5, 0.0, 1.0)
 
     def upscale_array(self, lr: np.ndarray, progress: Progress | None = None, out_dtype=np.float32) -> np.ndarray:
@@ -151,7 +167,7 @@ class Upscaler:
         lr = np.asarray(lr, np.float32)
         h, w = lr.shape[:2]
         s = self.scale
-        if self.generator is None:
+        if not self.learned:
             up = np.clip(resize_bicubic(lr, (w * s, h * s)), 0.0, 1.0)
             if progress:
                 progress(1, 1)
@@ -188,7 +204,7 @@ class Upscaler:
             alpha = resize_bicubic(pic.alpha, size)
         else:
             alpha = np.clip(resize_bicubic(to_float(pic.alpha), size), 0.0, 1.0)
-        if self.generator is None and pic.bit_depth == 8 and pic.mode in ("RGB", "RGBA"):
+        if not self.learned and pic.bit_depth == 8 and pic.mode in ("RGB", "RGBA"):
             # 8-bit bicubic in PIL's own path: exactly the literature's bicubic baseline
             rgb = resize_bicubic(pic.pixels, size)
             if progress:

@@ -20,6 +20,18 @@ import numpy as np
 from keras import layers, ops
 
 from srgan import SCALE
+from srgan.kernels import bicubic_kernel, cubic_weights, tail_kernel_at_half_resolution
+
+__all__ = [  # the kernels are re-exported: they belong to these layers
+    "BicubicUpsample",
+    "PixelShuffle",
+    "bicubic_kernel",
+    "build_discriminator",
+    "build_generator",
+    "cubic_weights",
+    "inference_generator",
+    "tail_kernel_at_half_resolution",
+]
 
 
 @keras.saving.register_keras_serializable(package="srgan")
@@ -40,26 +52,6 @@ class PixelShuffle(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
-
-
-def cubic_weights(scale: int, a: float = -0.5) -> np.ndarray:
-    """Keys cubic interpolation weights for integer upsampling with half-pixel centres.
-
-    Returns float32 (scale, 5): row p holds the weights of LR taps k-2..k+2 for output
-    sample ``scale*k + p``. Each row sums to 1.
-    """
-
-    def kernel(x: np.ndarray) -> np.ndarray:
-        x = np.abs(x)
-        return np.where(
-            x <= 1,
-            (a + 2) * x**3 - (a + 3) * x**2 + 1,
-            np.where(x < 2, a * x**3 - 5 * a * x**2 + 8 * a * x - 4 * a, 0.0),
-        )
-
-    taps = np.arange(-2, 3, dtype=np.float64)
-    offsets = (np.arange(scale) + 0.5) / scale - 0.5  # where each output sample lies in LR units
-    return kernel(taps[None, :] - offsets[:, None]).astype(np.float32)
 
 
 def _pad_edge(x, p: int):
@@ -83,13 +75,7 @@ class BicubicUpsample(layers.Layer):
         super().__init__(**kwargs)
         self.scale = scale
         self.channels = channels
-        w = cubic_weights(scale)  # (s, 5)
-        kernel = np.zeros((5, 5, channels, scale * scale * channels), np.float32)
-        for i in range(scale):
-            for j in range(scale):
-                for c in range(channels):  # depth_to_space channel order: (i*s + j)*C + c
-                    kernel[:, :, c, (i * scale + j) * channels + c] = np.outer(w[i], w[j])
-        self._kernel = kernel
+        self._kernel = bicubic_kernel(scale, channels)
 
     def call(self, x):
         x = _pad_edge(x, 2)
@@ -166,36 +152,6 @@ def build_generator(
         base = layers.Rescaling(2.0, offset=-1.0, name="bicubic_to_pm1")(base)
         sr = layers.Add(name="bicubic_add")([sr, base])
     return keras.Model(lr, sr, name=name)
-
-
-def tail_kernel_at_half_resolution(kernel: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rewrite the last convolution so it runs before the last pixel shuffle, exactly.
-
-    The paper's tail is a k x k convolution (k = 9) at the output resolution on the C maps that the
-    last x2 pixel shuffle produced. The same result comes from a ((k + 1) / 2 + 1)-wide convolution
-    on the 4C maps *before* that shuffle, with 4x the output maps, shuffled afterwards: output
-    pixel (2i + a, 2j + b) reads shuffled pixel (2i + a + dy, ...), which is pre-shuffle pixel
-    i + floor((a + dy) / 2), map ((a + dy) mod 2, ...) x C + m. Zero padding maps onto zero padding.
-
-    kernel float32 (k, k, C, O), bias (O,) -> kernel (k2, k2, 4C, 4O), bias (4O,), k2 = 2 * (k // 2 // 2 + 1) + 1;
-    channel orders follow ``depth_to_space`` (sub-pixel (a, b) -> block (2a + b)).
-    """
-    k, _, c, o = kernel.shape
-    half = k // 2
-    reach = (half + 1) // 2  # max |floor((a + dy) / 2)| for a in {0, 1}, |dy| <= half
-    k2 = 2 * reach + 1
-    out = np.zeros((k2, k2, 4 * c, 4 * o), np.float32)
-    for a in range(2):
-        for b in range(2):
-            for dy in range(-half, half + 1):
-                ey, p = divmod(a + dy, 2)
-                for dx in range(-half, half + 1):
-                    ex, q = divmod(b + dx, 2)
-                    block_in, block_out = (p * 2 + q) * c, (a * 2 + b) * o
-                    out[ey + reach, ex + reach, block_in : block_in + c, block_out : block_out + o] += kernel[
-                        dy + half, dx + half
-                    ]
-    return out, np.tile(np.asarray(bias, np.float32), 4)
 
 
 def inference_generator(generator: keras.Model) -> keras.Model:

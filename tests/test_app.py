@@ -1,6 +1,8 @@
 """Every dashboard page under Streamlit's AppTest, with tiny weights: no exceptions, real numbers."""
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,7 @@ def test_example_path_shows_all_panels_and_metrics(app):
 
 
 def test_hr_upload_metrics_equal_the_librarys(app):
+    from pages.common import APP_ENGINE, APP_TILE
     from srgan.compare import run_comparison
     from srgan.image_io import Picture
     from srgan.inference import Upscaler
@@ -51,7 +54,7 @@ def test_hr_upload_metrics_equal_the_librarys(app):
     hr = smooth_image(96, 128, seed=5)
     at = _upload(app.run(), "High-res image", "photo.png", _png(hr))
     assert not at.exception and not at.error
-    expected = run_comparison(Picture(hr), Upscaler("srgan"), is_hr=True).metrics
+    expected = run_comparison(Picture(hr), Upscaler("srgan", tile=APP_TILE, engine=APP_ENGINE), is_hr=True).metrics
     shown = {m.label: m.value for m in at.metric}
     assert shown["PSNR bicubic"] == f"{expected['bicubic']['psnr']:.2f} dB"
     assert shown["PSNR srgan"] == f"{expected['sr']['psnr']:.2f} dB"
@@ -186,3 +189,20 @@ def test_benchmarks_page_shows_speed_and_the_quality_speed_chart(app, tiny_weigh
     finally:
         (tiny_weights / "speed.json").unlink()
         (tiny_weights / "benchmarks.json").unlink()
+
+
+def test_no_page_loads_tensorflow_into_the_server(tiny_weights):
+    # TensorFlow alone holds ~600 MB; the pages use the NumPy engine and build Keras models in a child process
+    code = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({APP!r}, default_timeout=300).run()\n"
+        "assert not at.exception and at.session_state['current'].sr is not None\n"
+        "for page in ('pages/architecture.py', 'pages/benchmarks.py'):\n"
+        "    at.switch_page(page).run()\n"
+        "    assert not at.exception, page\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip().splitlines()[-1] == "[]"
