@@ -20,6 +20,7 @@ import numpy as np
 from srgan import SCALE
 from srgan.image_io import Picture
 from srgan.images import resize_bicubic, to_float, to_uint8, to_uint16
+from srgan.numpy_engine import Scratch
 from srgan.paths import weights_dir
 
 MODEL_NAMES = ("srgan", "srresnet", "bicubic")
@@ -184,6 +185,9 @@ class Upscaler:
                 done += 1
                 if progress:
                     progress(done, total)
+        if self.engine == "numpy":
+            with self._lock:  # its buffers served this image's tiles; free them rather than hold them idle
+                self._model.scratch = Scratch()
         return out
 
     def upscale(self, pic: Picture, progress: Progress | None = None) -> Picture:

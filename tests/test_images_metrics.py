@@ -40,6 +40,29 @@ def test_psnr_edge_cases_and_known_value():
         psnr(img, img[1:])
 
 
+def test_ssim_in_strips_equals_skimage_on_the_whole_image():
+    from skimage.metrics import structural_similarity
+
+    from srgan import metrics
+
+    hr = smooth_image(700, 530, seed=1)
+    noise = np.random.default_rng(0).integers(-9, 10, hr.shape)
+    sr = np.clip(hr.astype(int) + noise, 0, 255).astype(np.uint8)
+    assert metrics.SSIM_STRIP_ROWS < 700 - 8 - 10  # several strips
+    for y in (True, False):
+        a, b = metrics._prepare(sr, 4, y), metrics._prepare(hr, 4, y)
+        whole = structural_similarity(
+            a,
+            b,
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+            data_range=255.0,
+            channel_axis=None if y else 2,
+        )
+        assert ssim(sr, hr, test_y_channel=y) == pytest.approx(whole, abs=1e-12)
+
+
 def test_ssim_is_one_for_identical_and_lower_for_blurred():
     img = smooth_image(48, 48)
     assert ssim(img, img) == pytest.approx(1.0)
