@@ -1,6 +1,7 @@
 """Speed and memory of x4 upscaling: every contender on the same inputs in one process.
 
-Contenders: the generator on the default tiled path and untiled (whole image in one call), bicubic
+Contenders: the generator on the default tiled path (TensorFlow with XLA, the CLI's), the same
+tiles in the NumPy engine (the dashboard's) and untiled (whole image in one call), bicubic
 (PIL and OpenCV) and the OpenCV ``dnn_superres`` peers. For each LR size: the median seconds of
 several runs after a warm-up, output megapixels per second, and the process's peak RSS during the
 runs. Beside them: the generator's FLOPs per LR pixel counted from the model's layers, this
@@ -324,6 +325,8 @@ def run_bench(
 
     methods: dict[str, tuple[Method, str | None]] = {
         f"{model} tiled": (upscaler_method(tiled), model),
+        # the dashboard's engine: same function and tiles, NumPy matrix products, no TensorFlow
+        f"{model} numpy tiled": (upscaler_method(Upscaler(model, tile=tile, tile_pad=tile_pad, engine="numpy")), model),
         "bicubic (PIL)": (upscale_bicubic, "bicubic"),  # the protocol's bicubic
         "bicubic (cv2)": (
             lambda lr: cv2.resize(lr, (lr.shape[1] * SCALE, lr.shape[0] * SCALE), interpolation=cv2.INTER_CUBIC),

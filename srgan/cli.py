@@ -82,7 +82,7 @@ def _make_upscaler(args):
     from srgan.inference import Upscaler, WeightsMissing
 
     try:
-        return Upscaler(args.model, weights=args.weights, tile=args.tile, tile_pad=args.tile_pad)
+        return Upscaler(args.model, weights=args.weights, tile=args.tile, tile_pad=args.tile_pad, engine=args.engine)
     except (WeightsMissing, ValueError) as e:
         raise CLIError(str(e)) from None
 
@@ -193,7 +193,7 @@ def _benchmarks(args) -> int:
     methods, skipped = {"bicubic": upscale_bicubic}, {}
     for name in ("srresnet", "srgan"):
         try:
-            methods[name] = upscaler_method(Upscaler(name, tile=args.tile, tile_pad=args.tile_pad))
+            methods[name] = upscaler_method(Upscaler(name, tile=args.tile, tile_pad=args.tile_pad, engine=args.engine))
         except WeightsMissing as e:
             skipped[name] = str(e)
     peers, peer_skips = opencv_peers()
@@ -330,13 +330,13 @@ def cmd_export(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, MODEL_NAMES
+    from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, ENGINES, MODEL_NAMES
 
     p = _Parser(prog="srgan", description="SRResNet / SRGAN x4 super-resolution (Ledig et al. 2017).")
     p.add_argument("--version", action="version", version=f"srgan {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def model_flags(sp):
+    def model_flags(sp, engine: bool = True):
         sp.add_argument("--model", choices=MODEL_NAMES, default="srgan", help="model (default: srgan)")
         sp.add_argument("--weights", help="a .weights.h5 file to use instead of weights/<model>_x4.weights.h5")
         sp.add_argument(
@@ -350,6 +350,14 @@ def build_parser() -> argparse.ArgumentParser:
             type=_int_at_least(0),
             default=DEFAULT_TILE_PAD,
             help=f"context around each tile (default {DEFAULT_TILE_PAD})",
+        )
+        if not engine:  # bench measures both engines; export writes the TensorFlow model
+            return
+        sp.add_argument(
+            "--engine",
+            choices=ENGINES,
+            default="tensorflow",
+            help="tensorflow (XLA; fastest here) or numpy (same output within rounding, ~4x less memory)",
         )
 
     sp = sub.add_parser("upscale", help="x4 super-resolve images or folders of images to PNG")
@@ -384,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     from srgan.bench import SIZES
 
     sp = sub.add_parser("bench", help="speed and memory of the generator, bicubic and the OpenCV peers")
-    model_flags(sp)
+    model_flags(sp, engine=False)
     sp.set_defaults(model="srresnet")
     sp.add_argument(
         "--sizes",
@@ -432,7 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("export", help="write a TensorFlow SavedModel for TensorFlow Serving")
     sp.add_argument("output", metavar="OUT", help="SavedModel folder to write")
-    model_flags(sp)
+    model_flags(sp, engine=False)
+    sp.set_defaults(engine="tensorflow")
     sp.add_argument("--format", choices=("saved_model",), default="saved_model")
     sp.set_defaults(func=cmd_export)
 

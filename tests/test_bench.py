@@ -63,7 +63,7 @@ def test_bench_command_writes_json_and_markdown(tiny_weights, tmp_path):
     methods = {(r["method"], r["size"]) for r in result["results"]}
     assert methods == {
         (m, s)
-        for m in ("srresnet tiled", "srresnet untiled", "bicubic (PIL)", "bicubic (cv2)")
+        for m in ("srresnet tiled", "srresnet numpy tiled", "srresnet untiled", "bicubic (PIL)", "bicubic (cv2)")
         for s in ("16x16", "24x20")
     }
     tiled = next(r for r in result["results"] if r["method"] == "srresnet tiled" and r["size"] == "24x20")

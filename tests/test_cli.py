@@ -30,6 +30,15 @@ def test_upscale_folder_writes_pngs(tiny_weights, images, tmp_path, capsys):
     assert "tiles" in err  # the progress bar
 
 
+def test_numpy_engine_writes_the_same_pngs(tiny_weights, images, tmp_path):
+    outs = {}
+    for engine in ("tensorflow", "numpy"):
+        out = tmp_path / engine
+        assert main(["upscale", str(images), "-o", str(out), "--model", "srgan", "--engine", engine, "-q"]) == 0
+        outs[engine] = np.asarray(Image.open(out / "a.png"), np.int16)
+    assert np.abs(outs["tensorflow"] - outs["numpy"]).max() <= 1
+
+
 def test_bad_file_in_a_batch_is_reported_and_the_rest_processed(tiny_weights, images, tmp_path, capsys):
     (images / "broken.png").write_bytes(b"not an image at all")
     out = tmp_path / "out"
