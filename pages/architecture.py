@@ -4,14 +4,15 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from srgan.architecture import describe_in_subprocess
+from srgan.architecture import load_description
 from srgan.inference import model_card
 
 
 @st.cache_data(show_spinner="Building the models…")
 def _describe(bicubic_skip: bool) -> dict:
-    # built in a child process: this server never loads TensorFlow (it would hold ~600 MB from then on)
-    return describe_in_subprocess(bicubic_skip)
+    # from weights/architecture.json (tested to equal the models), else built in a child process:
+    # this server never loads TensorFlow, which would hold ~600 MB from then on
+    return load_description(bicubic_skip)
 
 
 st.title("Architecture")

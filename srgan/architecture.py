@@ -1,7 +1,9 @@
 """Descriptions of the real Keras models for the architecture page: computed, never typed.
 
-:func:`describe_in_subprocess` builds the models in a child Python process and returns plain data,
-so that the dashboard's own process never loads TensorFlow (about 600 MB of memory).
+:func:`describe` turns freshly built models into plain data. The dashboard reads that data from
+``weights/architecture.json`` (written by ``python -m srgan.architecture --write``; a test checks it
+equals what the models give now), or computes it in a child process where the file is missing or
+stale, so that its own process never loads TensorFlow (about 600 MB of memory).
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ def describe(bicubic_skip: bool = True) -> dict:
 
     g, d = build_generator(bicubic_skip=bicubic_skip), build_discriminator()
     return {
+        "bicubic_skip": bicubic_skip,
         "generator": {
             "parameters": int(g.count_params()),
             "stages": generator_stages(g),
@@ -110,6 +113,23 @@ def describe(bicubic_skip: bool = True) -> dict:
         },
         "discriminator": {"parameters": int(d.count_params()), "layers": layer_table(d)},
     }
+
+
+def architecture_path() -> Path:
+    from srgan.paths import weights_dir
+
+    return weights_dir() / "architecture.json"
+
+
+def load_description(bicubic_skip: bool = True) -> dict:
+    """:func:`describe`'s data from ``weights/architecture.json`` if it was written for this
+    ``bicubic_skip``, else computed in a child process."""
+    path = architecture_path()
+    if path.is_file():
+        saved = json.loads(path.read_text())
+        if saved.get("bicubic_skip") == bicubic_skip:
+            return saved
+    return describe_in_subprocess(bicubic_skip)
 
 
 def describe_in_subprocess(bicubic_skip: bool = True, timeout: float = 300) -> dict:
@@ -123,7 +143,16 @@ def describe_in_subprocess(bicubic_skip: bool = True, timeout: float = 300) -> d
 
 
 if __name__ == "__main__":
+    # python -m srgan.architecture [--bicubic-skip]: print the description as JSON
+    # python -m srgan.architecture --write: write weights/architecture.json for the shipped models' setting
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    print(json.dumps(describe(bicubic_skip="--bicubic-skip" in sys.argv[1:])))
+    if "--write" in sys.argv[1:]:
+        from srgan.inference import model_card
+
+        skip = (model_card("srresnet") or {}).get("architecture", {}).get("bicubic_skip", True)
+        architecture_path().write_text(json.dumps(describe(skip), indent=1) + "\n")
+        print(f"wrote {architecture_path()}")
+    else:
+        print(json.dumps(describe(bicubic_skip="--bicubic-skip" in sys.argv[1:])))

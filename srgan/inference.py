@@ -20,7 +20,6 @@ import numpy as np
 from srgan import SCALE
 from srgan.image_io import Picture
 from srgan.images import resize_bicubic, to_float, to_uint8, to_uint16
-from srgan.numpy_engine import Scratch
 from srgan.paths import weights_dir
 
 MODEL_NAMES = ("srgan", "srresnet", "bicubic")
@@ -28,6 +27,7 @@ ENGINES = ("tensorflow", "numpy")  # see srgan.numpy_engine: same function, no T
 DEFAULT_TILE = 224  # largest tile core in LR pixels (windows <= 256 with the pad); see README "Speed and memory"
 DEFAULT_TILE_PAD = 16  # LR pixels of context on each side of a tile, cropped after the model
 MAX_INPUT_PIXELS = 4_000_000  # largest LR input (-> 64 Mpx output)
+XLA_MIN_WINDOW_PIXELS = 192 * 192  # smaller windows run without XLA: its compile would cost more than it saves
 
 Progress = Callable[[int, int], None]  # (tiles done, tiles in all)
 
@@ -95,8 +95,10 @@ class Upscaler:
         engine: ``tensorflow`` (the Keras model, compiled with ``tf.function``) or ``numpy``
             (:mod:`srgan.numpy_engine`: the same function within float rounding, without importing
             TensorFlow, which alone takes ~600 MB; the dashboard uses it).
-        xla: compile the tensorflow engine's model with XLA (once per window shape, ~2 s). Measured on
-            2 cores, 256x256 LR in one window: 2.73 s vs 3.89 s without (``python -m srgan bench``).
+        xla: run windows of at least :data:`XLA_MIN_WINDOW_PIXELS` through an XLA-compiled copy of
+            the tensorflow engine's model (compiled once per window shape). Measured on 2 cores, a
+            256x256 window: 2.73 s vs 3.89 s warm; the first call, compile included, 4.9 s vs 5.0 s.
+            Smaller windows skip it: on a 64x64 LR the compile (~2 s) costs more than it saves.
     """
 
     def __init__(
@@ -137,7 +139,7 @@ class Upscaler:
             from srgan.numpy_engine import NumpyGenerator, load_generator_weights
 
             # build_generator's default: no bicubic skip; the cards of the shipped models say True
-            self._model = NumpyGenerator(load_generator_weights(path, arch.get("bicubic_skip", False)))
+            self._numpy = NumpyGenerator(load_generator_weights(path, arch.get("bicubic_skip", False)))
             return
         import tensorflow as tf
 
@@ -149,12 +151,23 @@ class Upscaler:
         self.generator.load_weights(str(path))
         # the same function with its tail moved before the last pixel shuffle: faster, less memory
         self.inference_model = inference_generator(self.generator)
+        self._forward = tf.function(
+            lambda x: self.inference_model(x, training=False), reduce_retracing=True, autograph=False
+        )
         # XLA fuses the batch-norm, PReLU and add work into the convolutions' loops; it compiles each
         # window shape once (an image's windows share one shape, see tile_windows)
-        self._forward = tf.function(
-            lambda x: self.inference_model(x, training=False), reduce_retracing=True, autograph=False, jit_compile=xla
+        self._forward_xla = tf.function(
+            lambda x: self.inference_model(x, training=False), autograph=False, jit_compile=True
         )
-        self._model = lambda window: np.asarray(self._forward(window[None]))[0]
+        self._xla = xla
+
+    def _model(self, window: np.ndarray) -> np.ndarray:
+        """float32 (h, w, 3) in [0, 1] -> float32 (4h, 4w, 3) ~[-1, 1], the engine's raw output."""
+        if self.engine == "numpy":
+            return self._numpy(window)
+        big = window.shape[0] * window.shape[1] >= XLA_MIN_WINDOW_PIXELS
+        forward = self._forward_xla if self._xla and big else self._forward
+        return np.asarray(forward(window[None]))[0]
 
     # --- core --------------------------------------------------------------------------------
 
@@ -190,9 +203,6 @@ class Upscaler:
                 done += 1
                 if progress:
                     progress(done, total)
-        if self.engine == "numpy":
-            with self._lock:  # its buffers served this image's tiles; free them rather than hold them idle
-                self._model.scratch = Scratch()
         return out
 
     def upscale(self, pic: Picture, progress: Progress | None = None) -> Picture:

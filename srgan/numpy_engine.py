@@ -137,10 +137,11 @@ class Padded:
 class Scratch:
     """Buffers kept from one call to the next, by name.
 
-    On this machine a fresh page costs more than the arithmetic on it: the first call on a 256x256
-    LR image spent about a second faulting in the 270 MB of the x2 stage's output. Tiles of one
-    image share their shape, so from the second tile on nothing is allocated. ``Padded`` buffers
-    keep their zero borders: every write goes to the interior or re-zeroes what it touched.
+    Fresh pages are costly here: a 256x256 LR image took 4.2-4.9 s with new buffers and 3.7-3.8 s
+    with the previous call's (measured before the last stage was banded). Windows of one image share
+    their shape, so after the first window nothing is allocated; the buffers stay for the next image
+    (about 85 MB for 152x152 windows, the dashboard's largest). ``Padded`` buffers keep their zero
+    borders: every write goes to the interior or re-zeroes what it touched.
     """
 
     def __init__(self):
@@ -183,6 +184,43 @@ def _im2col(src: Padded, k: int, y0: int, n: int, cols: np.ndarray) -> np.ndarra
     return a
 
 
+def _conv_rows(
+    src: Padded,
+    conv: Conv,
+    y_lo: int,
+    y_hi: int,
+    out: np.ndarray,
+    start: int,
+    prelu: np.ndarray | None = None,
+    residual: np.ndarray | None = None,
+    scratch: Scratch | None = None,
+) -> None:
+    """Output rows [y_lo, y_hi) of conv(src), then PReLU, then ``+ residual``, in src's padded width.
+
+    Output (y, x) goes to ``out[start + (y - y_lo) * wp + x]`` (``out`` flat, (N, O)); ``residual``
+    is read at the same flat positions. The pad columns (x >= w) are computed too, then zeroed: in
+    a destination laid out like ``src`` they are the border between two rows.
+    """
+    k, c, wp, w = conv.size, src.c, src.wp, src.w
+    o = conv.kernel.shape[1]
+    rows = max(1, CHUNK_FLOATS // (k * k * c * wp))
+    scratch = scratch or Scratch()
+    cols = scratch.empty(f"cols_{k * k * c}x{wp}", (rows * wp, k * k * c))
+    for y0 in range(y_lo, y_hi, rows):
+        n = min(rows, y_hi - y0)
+        m = n * wp
+        a = _im2col(src, k, y0, n, cols)
+        s = start + (y0 - y_lo) * wp
+        y = out[s : s + m]
+        np.matmul(a, conv.kernel, out=y)
+        y += conv.bias
+        if prelu is not None:
+            _prelu_inplace(y, prelu)
+        if residual is not None:
+            y += residual[s : s + m]
+        y.reshape(n, wp, o)[:, w:] = 0.0
+
+
 def conv_into(
     src: Padded,
     conv: Conv,
@@ -196,33 +234,25 @@ def conv_into(
     ``src.r`` must be at least the kernel's half width (the padding); ``residual``, if any, has ``dst``'s layout.
     Where ``dst`` has src's padded width, the matrix product writes straight into ``dst``: output
     (y, x) lands on dst's flat row (y + r) * wp + x + r, and the pad columns computed in between
-    fall on dst's border, which is then re-zeroed.
+    fall on dst's border, which is then re-zeroed. Otherwise rows go through a small buffer.
     """
     k = conv.size
     if src.r < k // 2 or (dst.h, dst.w) != (src.h, src.w):
         raise ValueError(f"{k}x{k} conv needs a source padded by >= {k // 2} and a destination of its size")
     wp, o, h, w = src.wp, conv.kernel.shape[1], src.h, src.w
-    direct = dst.wp == wp
-    rows = max(1, CHUNK_FLOATS // (k * k * src.c * wp))
     scratch = scratch or Scratch()
-    cols = scratch.empty("cols", (min(rows, h) * wp, k * k * src.c))
-    tmp = None if direct else scratch.empty("conv_out", (min(rows, h) * wp, o))
-    base = dst.r * wp + dst.r
+    if dst.wp == wp:
+        res = None if residual is None else residual.flat
+        _conv_rows(src, conv, 0, h, dst.flat, dst.r * wp + dst.r, prelu, res, scratch)
+        return
+    if residual is not None:
+        raise ValueError("a residual needs a destination laid out like the source")
+    rows = max(1, CHUNK_FLOATS // (k * k * src.c * wp))
+    tmp = scratch.empty(f"conv_out_{o}x{wp}", (rows * wp, o))
     for y0 in range(0, h, rows):
         n = min(rows, h - y0)
-        m = n * wp
-        a = _im2col(src, k, y0, n, cols)
-        y = dst.flat[base + y0 * wp : base + y0 * wp + m] if direct else tmp[:m]
-        np.matmul(a, conv.kernel, out=y)
-        y += conv.bias
-        if prelu is not None:
-            _prelu_inplace(y, prelu)
-        if residual is not None:
-            y += residual.flat[base + y0 * wp : base + y0 * wp + m]
-        if direct:
-            y.reshape(n, wp, o)[:, w:] = 0.0  # the pad columns: dst's right border and next row's left
-        else:
-            dst.array[dst.r + y0 : dst.r + y0 + n, dst.r : dst.r + w] = y.reshape(n, wp, o)[:, :w]
+        _conv_rows(src, conv, y0, y0 + n, tmp, 0, prelu, None, scratch)
+        dst.array[dst.r + y0 : dst.r + y0 + n, dst.r : dst.r + w] = tmp[: n * wp].reshape(n, wp, o)[:, :w]
 
 
 def conv2d(x: np.ndarray, conv: Conv, prelu: np.ndarray | None = None, pad_mode: str = "constant") -> np.ndarray:
@@ -236,39 +266,51 @@ def conv2d(x: np.ndarray, conv: Conv, prelu: np.ndarray | None = None, pad_mode:
     return dst.interior
 
 
-def tail_into(src: Padded, conv: Conv, scratch: Scratch | None = None) -> np.ndarray:
-    """The tail convolution, computed as a projection then shifted sums: (H, W, O) float32.
+def stage_and_tail(x: Padded, stage: Conv, alpha: np.ndarray, tail: Conv, scratch: Scratch | None = None) -> np.ndarray:
+    """The last x2 stage's conv + PReLU, then the tail conv, band by band: (H, W, O) float32.
 
-    Its kernel (here 5x5, 256 -> 12 maps) has many inputs and few outputs, a poor shape for one
-    matrix product. Instead each input pixel is projected onto all k*k*O (tap, output) pairs, a
-    wide product, and each output sums its k*k taps' slices of the projection.
+    The stage's output (4 * 64 maps at half the SR size) is the largest tensor of the network; here
+    only a band of its rows exists at a time, with the tail's reach of rows around it.
+    The tail (here 5x5, 256 -> 12 maps) has many inputs and few outputs, a poor shape for one
+    matrix product: each stage-output pixel is instead projected onto all k*k*O (tap, output) pairs,
+    a wide product, and each output sums its k*k taps' slices of the projection.
+    ``x`` is the stage's input, padded by the tail's half width.
     """
-    k, c, o = conv.size, src.c, conv.kernel.shape[1]
-    h, w, wp = src.h, src.w, src.wp
-    if src.r != k // 2:
-        raise ValueError(f"{k}x{k} conv needs a source padded by {k // 2}")
-    proj = conv.kernel.reshape(k * k, c, o).transpose(1, 0, 2).reshape(c, k * k * o)
-    out = np.empty((h, w, o), np.float32)
-    rows = max(k, CHUNK_FLOATS // (k * k * o * wp))
-    # projections of input rows [y0, y0 + rows + k): the k rows shared with the next chunk are kept
+    k, r = tail.size, tail.size // 2
+    if x.r != r:
+        raise ValueError(f"the stage's input must be padded by {r}")
+    h, w, wp = x.h, x.w, x.wp
+    cu, o = stage.kernel.shape[1], tail.kernel.shape[1]
     scratch = scratch or Scratch()
-    z = scratch.empty("tail_projection", ((rows + k) * wp, k * k * o))
-    acc = scratch.empty("tail_sum", (rows * wp, o))
+    proj = tail.kernel.reshape(k * k, cu, o).transpose(1, 0, 2).reshape(cu, k * k * o)
+    rows = max(k, CHUNK_FLOATS // (k * k * o * wp))
+    # stage output, padded rows [lo, hi) of the current band (one spare row: the last row's pad columns)
+    band_buf = scratch.empty(f"stage_band_{cu}x{wp}", ((rows + k + 1) * wp, cu))
+    # tail projections of padded rows [y0, y0 + n + k); the k rows shared with the next band are kept
+    z = scratch.empty(f"tail_projection_{o}x{wp}", ((rows + k) * wp, k * k * o))
+    acc = scratch.empty(f"tail_sum_{o}x{wp}", (rows * wp, o))
+    out = np.empty((h, w, o), np.float32)
     for y0 in range(0, h, rows):
         n = min(rows, h - y0)
         m = n * wp
-        if y0 == 0:
-            np.matmul(src.flat[: (n + k) * wp], proj, out=z[: (n + k) * wp])
-        else:
+        lo = y0 if y0 == 0 else y0 + k  # padded rows not yet projected
+        hi = y0 + n + k
+        if y0:
             z[: k * wp] = z[rows * wp : (rows + k) * wp]
-            np.matmul(src.flat[(y0 + k) * wp : (y0 + n + k) * wp], proj, out=z[k * wp : (n + k) * wp])
-        a = acc[:m]
-        a[:] = conv.bias
+        band = band_buf[: (hi - lo) * wp]
+        band[:] = 0.0  # zero borders, top and bottom padding rows
+        a, b = max(lo - r, 0), min(hi - r, h)  # stage-output rows inside the band
+        if a < b:
+            _conv_rows(x, stage, a, b, band_buf, (a + r - lo) * wp + r, prelu=alpha, scratch=scratch)
+        band[: (a + r - lo) * wp + r] = 0.0  # left border of the first row (written as pad columns)
+        np.matmul(band, proj, out=z[(lo - y0) * wp : (hi - y0) * wp])
+        acc_m = acc[:m]
+        acc_m[:] = tail.bias
         for dy in range(k):
             for dx in range(k):
                 t = dy * k + dx
-                a += z[dy * wp + dx : dy * wp + dx + m, t * o : (t + 1) * o]
-        out[y0 : y0 + n] = a.reshape(n, wp, o)[:, :w]
+                acc_m += z[dy * wp + dx : dy * wp + dx + m, t * o : (t + 1) * o]
+        out[y0 : y0 + n] = acc_m.reshape(n, wp, o)[:, :w]
     return out
 
 
@@ -297,15 +339,18 @@ class NumpyGenerator:
         conv_into(x, wt.body, body, residual=skip, scratch=ws)
         x = body
         r_tail = wt.tail.size // 2
-        for i, (conv, alpha) in enumerate(wt.up):  # PReLU before each shuffle: slopes repeated per sub-pixel
-            last = i == len(wt.up) - 1
-            # padded as the next reader needs, so each stage writes straight into its destination
-            up = ws.padded(f"up{i + 1}", x.h, x.w, conv.kernel.shape[1], r_tail if last else x.r)
+        for i, (conv, alpha) in enumerate(wt.up[:-1]):  # PReLU before each shuffle: slopes repeated per sub-pixel
+            up = ws.padded(f"up{i + 1}", x.h, x.w, conv.kernel.shape[1], x.r)
             conv_into(x, conv, up, prelu=alpha, scratch=ws)
-            if not last:
-                x = ws.padded(f"up{i + 1}_shuffled", 2 * x.h, 2 * x.w, conv.kernel.shape[1] // 4, r_tail)
-                _pixel_shuffle_into(up.interior, x.interior)
-        sr = _pixel_shuffle(tail_into(up, wt.tail, scratch=ws))  # the tail runs before the last shuffle
+            # padded as the next reader needs, so that it reads it in place
+            x = ws.padded(f"up{i + 1}_shuffled", 2 * x.h, 2 * x.w, conv.kernel.shape[1] // 4, r_tail)
+            _pixel_shuffle_into(up.interior, x.interior)
+        if x.r != r_tail:  # a single x2 stage: the body output, re-padded
+            wider = ws.padded("stage_input", x.h, x.w, x.c, r_tail)
+            wider.interior[...] = x.interior
+            x = wider
+        # the last stage and the tail (which runs before the last shuffle), band by band
+        sr = _pixel_shuffle(stage_and_tail(x, *wt.up[-1], wt.tail, scratch=ws))
         if wt.bicubic is not None:
             base = _pixel_shuffle(conv2d(lr, wt.bicubic, pad_mode="edge"), self.scale)
             sr += 2.0 * base - 1.0

@@ -10,7 +10,7 @@ from srgan.numpy_engine import Conv, NumpyGenerator, Padded, conv2d, load_genera
 from tests.conftest import smooth_image
 
 
-def _random_generator(bicubic_skip: bool, seed: int, alpha_range=(-0.2, 0.6)):
+def _random_generator(bicubic_skip: bool, seed: int, alpha_range=(-0.2, 0.6), scale: int = 4):
     """A tiny Keras generator with every weight random, batch-norm statistics and PReLU slopes included."""
     import keras
 
@@ -18,7 +18,7 @@ def _random_generator(bicubic_skip: bool, seed: int, alpha_range=(-0.2, 0.6)):
 
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
-    g = build_generator(num_blocks=2, channels=8, bicubic_skip=bicubic_skip)
+    g = build_generator(num_blocks=2, channels=8, scale=scale, bicubic_skip=bicubic_skip)
     for layer in g.layers:
         cls = layer.__class__.__name__
         if cls == "BatchNormalization":
@@ -35,11 +35,12 @@ def _random_generator(bicubic_skip: bool, seed: int, alpha_range=(-0.2, 0.6)):
 
 
 @pytest.mark.parametrize(
-    ("bicubic_skip", "alpha_range"), [(True, (-0.2, 0.6)), (False, (-0.2, 0.6)), (True, (0.5, 1.5))]
+    ("bicubic_skip", "alpha_range", "scale"),
+    [(True, (-0.2, 0.6), 4), (False, (-0.2, 0.6), 4), (True, (0.5, 1.5), 4), (True, (-0.2, 0.6), 2)],
 )
-def test_numpy_engine_equals_keras_on_random_weights(tmp_path, bicubic_skip, alpha_range):
-    # alpha > 1 takes PReLU's general branch; the weights go through a real .weights.h5 file
-    g = _random_generator(bicubic_skip, seed=3, alpha_range=alpha_range)
+def test_numpy_engine_equals_keras_on_random_weights(tmp_path, bicubic_skip, alpha_range, scale):
+    # alpha > 1 takes PReLU's general branch; scale 2 has a single x2 stage; the weights go through a real file
+    g = _random_generator(bicubic_skip, seed=3, alpha_range=alpha_range, scale=scale)
     path = tmp_path / "g.weights.h5"
     g.save_weights(path)
     engine = NumpyGenerator(load_generator_weights(path, bicubic_skip))
@@ -47,7 +48,7 @@ def test_numpy_engine_equals_keras_on_random_weights(tmp_path, bicubic_skip, alp
     expected = np.asarray(g(lr[None], training=False))[0]
     for _ in range(2):  # the second call reuses the buffers of the first
         out = engine(lr)
-        assert out.shape == (52, 84, 3)
+        assert out.shape == (13 * scale, 21 * scale, 3)
         np.testing.assert_allclose(out, expected, atol=2e-5 * max(1.0, np.abs(expected).max()))
 
 
