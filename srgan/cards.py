@@ -41,8 +41,30 @@ def _schedule_detail(cfg: dict) -> str:
     return f"constant {lr:g}"
 
 
-def build_card(run: Path, name: str, weights_file: Path, metrics: dict | None = None) -> dict:
-    """A model card dict from a run folder (see module doc)."""
+def earlier_training(init_weights: str | Path | None) -> list[dict]:
+    """The training records behind a run's starting weights, oldest first: read from the model card
+    beside them (``<stem>.json`` next to ``<stem>.weights.h5``), with that card's own earlier records."""
+    if not init_weights:
+        return []
+    path = Path(init_weights)
+    card_path = path.with_name(path.name.removesuffix(".weights.h5") + ".json")
+    if not card_path.is_file():
+        return []
+    card = json.loads(card_path.read_text())
+    return [*card.get("earlier_training", []), {"name": card.get("name"), **card.get("training", {})}]
+
+
+def build_card(
+    run: Path,
+    name: str,
+    weights_file: Path,
+    metrics: dict | None = None,
+    earlier: list[dict] | None = None,
+    notes: list[str] | None = None,
+) -> dict:
+    """A model card dict from a run folder (see module doc). ``earlier``: the training records of
+    the weights the run started from (:func:`earlier_training`); ``notes``: facts the run's own
+    records cannot hold (e.g. a schedule changed on resume)."""
     from srgan.evaluation import machine_info
     from srgan.models import build_generator
 
@@ -70,9 +92,12 @@ def build_card(run: Path, name: str, weights_file: Path, metrics: dict | None = 
         if all(Path(d).is_dir() for d in cfg["data"])
         else None
     )
-    return {
+    earlier = earlier or []
+    steps = " + ".join(f"{e['steps']:,}" for e in earlier if e.get("phase") == cfg["phase"])
+    steps = f"{steps} + {state['step']:,}" if steps else f"{state['step']:,}"
+    card = {
         "name": name,
-        "summary": f"{phase}; {state['step']:,} steps on 2 CPU cores",
+        "summary": f"{phase}; {steps} steps on 2 CPU cores",
         "architecture": {**arch, "scale": 4, "parameters": params},
         "deviations_from_paper": deviations,
         "training": {
@@ -100,12 +125,29 @@ def build_card(run: Path, name: str, weights_file: Path, metrics: dict | None = 
         "weights_file": weights_file.name,
         "sha256": hashlib.sha256(weights_file.read_bytes()).hexdigest(),
     }
+    if earlier:
+        card["earlier_training"] = earlier
+        card["total_train_hours"] = round(
+            card["training"]["train_hours"] + sum(e.get("train_hours", 0.0) for e in earlier), 2
+        )
+    if notes:
+        card["notes"] = list(notes)
+    return card
 
 
-def ship(run: str | Path, name: str, which: str = "best", evaluate: bool = True, log=print) -> Path:
+def ship(
+    run: str | Path,
+    name: str,
+    which: str = "best",
+    evaluate: bool = True,
+    log=print,
+    notes: list[str] | None = None,
+) -> Path:
     """Copy a run's generator (``best`` or ``latest``) into the weights folder with its model card.
 
     Returns the card's path. ``evaluate`` measures Set5/Set14/BSD100 (when the data is present).
+    A run started from shipped weights keeps their card's training records (``earlier_training``),
+    read before the copy replaces them.
     """
     from srgan.evaluation import BENCHMARK_SETS, evaluate_folder, upscaler_method
     from srgan.inference import Upscaler
@@ -116,6 +158,7 @@ def ship(run: str | Path, name: str, which: str = "best", evaluate: bool = True,
     if not src.is_file():
         raise FileNotFoundError(f"{src} not found")
     cfg = json.loads((run / "checkpoint" / "state.json").read_text())["config"]
+    earlier = earlier_training(cfg.get("init_weights"))
     arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
     metrics = {}
     if evaluate:
@@ -131,7 +174,7 @@ def ship(run: str | Path, name: str, which: str = "best", evaluate: bool = True,
     out.mkdir(parents=True, exist_ok=True)
     dest = out / f"{name}_x4.weights.h5"
     shutil.copyfile(src, dest)
-    card = build_card(run, name, dest, metrics)
+    card = build_card(run, name, dest, metrics, earlier, notes)
     card["source_weights"] = which
     path = out / f"{name}_x4.json"
     path.write_text(json.dumps(card, indent=2) + "\n")

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,3 +125,28 @@ def test_module_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "srgan", "--help"], capture_output=True, text=True, check=True)
     for command in ("upscale", "degrade", "evaluate", "train"):
         assert command in out.stdout
+
+
+def test_auto_engine_starts_without_tensorflow_for_small_inputs(tiny_weights, images, tmp_path):
+    # a small job runs in the NumPy engine: TensorFlow's ~6 s start would cost more than it saves
+    code = (
+        "import sys\n"
+        "from srgan.cli import main\n"
+        f"assert main(['upscale', {str(images)!r}, '-o', {str(tmp_path / 'out')!r}, '-q']) == 0\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "False"
+    assert Image.open(tmp_path / "out" / "a.png").size == (160, 128)
+
+
+def test_auto_engine_picks_tensorflow_for_large_inputs(monkeypatch):
+    from srgan import cli
+
+    seen = {}
+    monkeypatch.setattr(cli, "_make_upscaler", lambda args: seen.setdefault("engine", args.engine) and None)
+    monkeypatch.setattr(cli, "_pixels", lambda files: cli.AUTO_NUMPY_MAX_PIXELS + 1)
+    monkeypatch.setattr(cli, "_collect", lambda inputs: ([Path("big.png")], 0))
+    cli.main(["upscale", "big.png", "-o", "out", "-q"])
+    assert seen["engine"] == "tensorflow"

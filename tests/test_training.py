@@ -186,3 +186,11 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     assert set(card["metrics"]["Set5"]) == {"psnr", "ssim", "psnr_rgb", "niqe"}
     up = Upscaler("srresnet")  # builds the tiny architecture from the card
     assert up.generator.count_params() < 100_000
+    # a run continued from the shipped weights keeps their training record
+    first = tmp_path / "weights" / "srresnet_x4.weights.h5"
+    cfg = _cfg(tmp_path, steps=1, out=str(tmp_path / "run2"), init_weights=str(first), val_dir=str(data))
+    train(cfg, images=IMAGES, quiet=True)
+    ship(tmp_path / "run2", "srresnet", which="latest", evaluate=False, notes=["a note"])
+    card = model_card("srresnet")
+    assert [e["steps"] for e in card["earlier_training"]] == [2]
+    assert card["summary"].endswith("2 + 1 steps on 2 CPU cores") and card["notes"] == ["a note"]
