@@ -95,7 +95,14 @@ else:
     cold = speed.get("cold_start")
     cols = st.columns(3)
     if cold:
-        cols[0].metric("Cold start (CLI, 64×64 LR)", f"{cold['seconds']:.1f} s", help=cold["what"])
+        tf_cold = speed.get("cold_start_tensorflow")
+        cols[0].metric(
+            "Cold start (CLI, 64×64 LR)",
+            f"{cold['seconds']:.1f} s",
+            delta=f"{tf_cold['seconds']:.1f} s with TensorFlow" if tf_cold else None,
+            delta_color="off",
+            help=cold["what"],
+        )
     cols[1].metric("Model load, warm process", f"{speed['warm_load_seconds']:.2f} s")
     mem = speed.get("cli_memory")
     if mem:

@@ -250,9 +250,19 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def cmd_bench(args) -> int:
-    from srgan.bench import markdown_table, run_bench
-    from srgan.inference import WeightsMissing
+    from srgan.bench import cold_starts, markdown_table, run_bench
+    from srgan.inference import DEFAULT_TILE, WeightsMissing
 
+    if args.cold_start_only:  # re-measure the start-up alone, into the existing results file
+        path = Path(args.json)
+        if not path.is_file():
+            raise CLIError(f"{path}: no results to update; run the whole bench first")
+        result = json.loads(path.read_text())
+        result.update(cold_starts(args.model, args.tile or DEFAULT_TILE, args.tile_pad, lambda m: print(m, flush=True)))
+        result["cold_start_date"] = time.strftime("%Y-%m-%d %H:%M")
+        _write_json(args.json, result)
+        print(f"updated the cold starts in {args.json}")
+        return 0
     try:
         result = run_bench(
             model=args.model,
@@ -437,6 +447,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--budget", type=float, default=20.0, help="seconds per method and size for extra runs")
     sp.add_argument("--no-peers", action="store_true", help="leave out the OpenCV dnn_superres peers")
     sp.add_argument("--no-cold-start", action="store_true", help="do not time a fresh CLI process")
+    sp.add_argument(
+        "--cold-start-only", action="store_true", help="only re-time the fresh CLI process, into the existing --json"
+    )
     sp.add_argument("--cli-memory", type=_size, metavar="WxH", help="also the CLI's peak RSS on an LR this size")
     sp.add_argument("--json", default="weights/speed.json", help="results file (default weights/speed.json)")
     sp.add_argument("--markdown", metavar="FILE", help="also write the table as markdown")
