@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -139,7 +140,9 @@ class Upscaler:
             from srgan.numpy_engine import NumpyGenerator, load_generator_weights
 
             # build_generator's default: no bicubic skip; the cards of the shipped models say True
-            self._numpy = NumpyGenerator(load_generator_weights(path, arch.get("bicubic_skip", False)))
+            self._numpy_weights = load_generator_weights(path, arch.get("bicubic_skip", False))
+            self._numpy = NumpyGenerator(self._numpy_weights)
+            self._pool = _WindowPool(self._numpy_weights)
             return
         import tensorflow as tf
 
@@ -194,16 +197,22 @@ class Upscaler:
         out = np.empty((h * s, w * s, 3), out_dtype)
         rows = tile_windows(h, self.tile, self.tile_pad)
         cols = tile_windows(w, self.tile, self.tile_pad)
-        total, done = len(rows) * len(cols), 0
-        for y0, y1, wy0, wy1 in rows:
-            for x0, x1, wx0, wx1 in cols:
-                sr = self._run(lr[wy0:wy1, wx0:wx1])
-                core = sr[(y0 - wy0) * s : (y1 - wy0) * s, (x0 - wx0) * s : (x1 - wx0) * s]
-                out[y0 * s : y1 * s, x0 * s : x1 * s] = _quantise(core, out_dtype)
-                done += 1
-                if progress:
-                    progress(done, total)
+        tiles = [(r, c) for r in rows for c in cols]
+        if self.engine == "numpy" and self._pool.workers > 1 and len(tiles) > 1:
+            results = self._pool.map(lambda i: _window(lr, *tiles[i]), self._numpy_raw, len(tiles))
+        else:
+            results = ((i, self._run(_window(lr, *t))) for i, t in enumerate(tiles))
+        for done, (i, sr) in enumerate(results, 1):
+            (y0, y1, wy0, _), (x0, x1, wx0, _) = tiles[i]
+            core = sr[(y0 - wy0) * s : (y1 - wy0) * s, (x0 - wx0) * s : (x1 - wx0) * s]
+            out[y0 * s : y1 * s, x0 * s : x1 * s] = _quantise(core, out_dtype)
+            if progress:
+                progress(done, len(tiles))
         return out
+
+    @staticmethod
+    def _numpy_raw(generator, window: np.ndarray) -> np.ndarray:
+        return np.clip((generator(window) + 1.0) * 0.5, 0.0, 1.0)
 
     def upscale(self, pic: Picture, progress: Progress | None = None) -> Picture:
         """x4 of a loaded picture, in its own mode and bit depth; alpha is upscaled bicubic.
@@ -284,6 +293,50 @@ class InferenceSlots:
             with self._lock:
                 self._running -= 1
             self._free.release()
+
+
+def _window(lr: np.ndarray, row: tuple[int, int, int, int], col: tuple[int, int, int, int]) -> np.ndarray:
+    return lr[row[2] : row[3], col[2] : col[3]]
+
+
+class _WindowPool:
+    """Windows of one image run side by side in threads, each with one BLAS thread and its own buffers.
+
+    Two threads of one BLAS thread each beat one thread of two BLAS threads here (3.6 s vs 4.3 s for
+    four 144x144 windows) and degrade far less when another process takes a core (6.1 s vs 14.7 s,
+    see :func:`srgan.numpy_engine.limit_blas_threads_here`). Where BLAS threads cannot be limited per
+    thread, ``workers`` is 1 and windows run one after another. Calls are serialised.
+    """
+
+    def __init__(self, weights, workers: int | None = None):
+        from srgan.numpy_engine import _openblas_local_threads
+
+        self.weights = weights
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        self.workers = min(workers or cores, cores) if _openblas_local_threads() else 1
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._executor = None
+
+    def _generator(self):
+        from srgan.numpy_engine import NumpyGenerator, limit_blas_threads_here
+
+        g = getattr(self._local, "generator", None)
+        if g is None:
+            limit_blas_threads_here(1)
+            g = self._local.generator = NumpyGenerator(self.weights)
+        return g
+
+    def map(self, window_of, run, n: int):
+        """Yield (index, run(generator, window_of(index))) for index < n, in completion order."""
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="srgan-window")
+            futures = {self._executor.submit(lambda i=i: run(self._generator(), window_of(i))): i for i in range(n)}
+            for f in as_completed(futures):
+                yield futures[f], f.result()
 
 
 def _quantise(img: np.ndarray, dtype) -> np.ndarray:

@@ -63,6 +63,18 @@ def test_ssim_in_strips_equals_skimage_on_the_whole_image():
         assert ssim(sr, hr, test_y_channel=y) == pytest.approx(whole, abs=1e-12)
 
 
+def test_psnr_in_strips_equals_the_whole_image_formula():
+    from srgan.metrics import STRIP_ROWS, rgb_to_y
+
+    hr = smooth_image(700, 530, seed=3)
+    sr = np.clip(hr.astype(int) + np.random.default_rng(1).integers(-12, 13, hr.shape), 0, 255).astype(np.uint8)
+    assert STRIP_ROWS < 700
+    a, b = hr[4:-4, 4:-4], sr[4:-4, 4:-4]
+    for y, (x, z) in ((True, (rgb_to_y(a), rgb_to_y(b))), (False, (a.astype(float), b.astype(float)))):
+        want = 10 * math.log10(255.0**2 / np.mean((x - z) ** 2))
+        assert psnr(sr, hr, test_y_channel=y) == pytest.approx(want, abs=1e-9)
+
+
 def test_ssim_is_one_for_identical_and_lower_for_blurred():
     img = smooth_image(48, 48)
     assert ssim(img, img) == pytest.approx(1.0)

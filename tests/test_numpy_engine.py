@@ -112,3 +112,17 @@ def test_weights_file_of_another_model_is_refused(tmp_path):
     build_discriminator(32).save_weights(path)
     with pytest.raises(ValueError, match="not a generator"):
         load_generator_weights(path, bicubic_skip=False)
+
+
+def test_windows_in_parallel_equal_windows_in_turn(tiny_weights):
+    from srgan.inference import Upscaler
+
+    lr = smooth_image(60, 75, seed=4).astype(np.float32) / 255
+    parallel = Upscaler("srgan", tile=16, engine="numpy")
+    serial = Upscaler("srgan", tile=16, engine="numpy")
+    serial._pool.workers = 1
+    seen = []
+    a = parallel.upscale_array(lr, progress=lambda done, total: seen.append((done, total)))
+    b = serial.upscale_array(lr)
+    assert seen[-1][0] == seen[-1][1] == len(seen) > 1
+    np.testing.assert_allclose(a, b, atol=1e-6)
