@@ -171,9 +171,10 @@ class Scratch:
 
     Fresh pages are costly here: a 256x256 LR image took 4.2-4.9 s with new buffers and 3.7-3.8 s
     with the previous call's (measured before the last stage was banded). Windows of one image share
-    their shape, so after the first window nothing is allocated; the buffers stay for the next image
-    (about 85 MB for 152x152 windows, the dashboard's largest). ``Padded`` buffers keep their zero
-    borders: every write goes to the interior or re-zeroes what it touched.
+    their shape, so after the first window nothing is allocated (about 85 MB for 152x152 windows,
+    the dashboard's largest; :class:`srgan.inference.Upscaler` drops them after each image).
+    ``Padded`` buffers keep their zero borders: every write goes to the interior or re-zeroes what
+    it touched.
     """
 
     def __init__(self):
