@@ -95,7 +95,8 @@ class Upscaler:
         architecture: generator keyword arguments; by default read from the model card.
         engine: ``tensorflow`` (the Keras model, compiled with ``tf.function``) or ``numpy``
             (:mod:`srgan.numpy_engine`: the same function within float rounding, without importing
-            TensorFlow, which alone takes ~600 MB; the dashboard uses it).
+            TensorFlow, which alone takes ~600 MB; an image's windows run in parallel threads, see
+            :class:`_WindowPool`; the dashboard uses it).
         xla: run windows of at least :data:`XLA_MIN_WINDOW_PIXELS` through an XLA-compiled copy of
             the tensorflow engine's model (compiled once per window shape). Measured on 2 cores, a
             256x256 window: 2.73 s vs 3.89 s warm; the first call, compile included, 4.9 s vs 5.0 s.
@@ -177,8 +178,7 @@ class Upscaler:
     def _run(self, window: np.ndarray) -> np.ndarray:
         """float32 (h, w, 3) in [0, 1] -> float32 (4h, 4w, 3) in [0, 1], clipped."""
         with self._lock:
-            out = self._model(window)
-        return np.clip((out + 1.0) * 0.5, 0.0, 1.0)
+            return _to_unit(self._model(window))
 
     def upscale_array(self, lr: np.ndarray, progress: Progress | None = None, out_dtype=np.float32) -> np.ndarray:
         """Upscale float32 (h, w, 3) RGB in [0, 1] to (4h, 4w, 3).
@@ -215,7 +215,7 @@ class Upscaler:
 
     @staticmethod
     def _numpy_raw(generator, window: np.ndarray) -> np.ndarray:
-        return np.clip((generator(window) + 1.0) * 0.5, 0.0, 1.0)
+        return _to_unit(generator(window))
 
     def upscale(self, pic: Picture, progress: Progress | None = None) -> Picture:
         """x4 of a loaded picture, in its own mode and bit depth; alpha is upscaled bicubic.
@@ -306,6 +306,11 @@ def release_buffers(generators) -> None:
 
     for g in generators:
         g.scratch = Scratch()
+
+
+def _to_unit(sr: np.ndarray) -> np.ndarray:
+    """The generator's output ~[-1, 1] -> float32 in [0, 1], clipped."""
+    return np.clip((sr + 1.0) * 0.5, 0.0, 1.0)
 
 
 def _window(lr: np.ndarray, row: tuple[int, int, int, int], col: tuple[int, int, int, int]) -> np.ndarray:

@@ -1,10 +1,10 @@
 """The generator's forward pass in NumPy, for inference without TensorFlow.
 
-Why: on a 2-core CPU TensorFlow's convolutions reach about 60 % of the machine's peak, while
-NumPy's bundled OpenBLAS multiplies the same matrices at 70-90 % (``scripts/measure_tiles.py``
-and ``python -m srgan bench`` measure both). And ``import tensorflow`` alone costs about 600 MB
-of RSS, more than a small Streamlit Community Cloud app may use; this module needs only NumPy and
-h5py (to read the ``.weights.h5`` file), so the dashboard never has to load TensorFlow.
+Why: ``import tensorflow`` alone costs about 600 MB of RSS and most of the CLI's ~9 s start, more
+than a small Streamlit Community Cloud app may use; this module needs only NumPy and h5py (to read
+the ``.weights.h5`` file), so the dashboard never loads TensorFlow. NumPy's bundled OpenBLAS
+multiplies these matrices at 70-94 % of this machine's peak; ``python -m srgan bench`` compares the
+two engines end to end (TensorFlow with XLA is still faster on large images).
 
 How: every convolution is one matrix product. Activations are kept zero-padded and flattened
 row-major, (rows * padded_width, C); for output rows in chunks of a few thousand pixels, the
@@ -192,10 +192,6 @@ class Scratch:
         if p is None or p.key != (h, w, c, r):
             p = self._padded[name] = Padded(h, w, c, r)
         return p
-
-    @property
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in self._arrays.values()) + sum(p.array.nbytes for p in self._padded.values())
 
 
 def _im2col(src: Padded, k: int, y0: int, n: int, cols: np.ndarray) -> np.ndarray:
