@@ -29,21 +29,24 @@ def main() -> None:
     p.add_argument("-o", "--output", default=str(ROOT / "docs" / "training_curve.png"))
     args = p.parse_args()
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
-    offset = 0
     for name in ("srresnet", "srgan"):
         path = weights_dir() / f"{name}_x4.json"
         if not path.is_file():
             continue
         card = json.loads(path.read_text())
-        curve = card["training"]["validation_curve"]
-        if not curve:
-            continue
-        steps = [offset + c["step"] for c in curve]
-        ax.plot(steps, [c["psnr"] for c in curve], marker="o", ms=3, label=f"{name} ({card['training']['phase']})")
-        if name == "srresnet":
-            offset = card["training"]["steps"]
+        # the runs behind the shipped weights, oldest first; each continues from the previous one's last step
+        runs = [*card.get("earlier_training", []), {"name": name, **card["training"]}]
+        offset = 0
+        for i, run in enumerate(runs):
+            curve = run.get("validation_curve") or []
+            mine = name == "srresnet" or i == len(runs) - 1  # srgan's earlier runs are srresnet's, drawn with it
+            if curve and mine:
+                label = f"{name} run {i + 1}" if name == "srresnet" and len(runs) > 1 else name
+                steps = [offset + c["step"] for c in curve]
+                ax.plot(steps, [c["psnr"] for c in curve], marker="o", ms=3, label=f"{label} ({run['phase']})")
+            offset += run.get("steps", 0)
     ax.axhline(BICUBIC_SET5, color="grey", ls="--", lw=1, label="bicubic (28.43 dB)")
-    ax.set_xlabel("training step (SRGAN continues from SRResNet's last step)")
+    ax.set_xlabel("training step (each run continues from the weights of the one before)")
     ax.set_ylabel("Set5 PSNR, Y, shave 4 (dB)")
     ax.set_title("Validation during training")
     ax.grid(alpha=0.3)
