@@ -31,6 +31,10 @@ def _csv_rows(path: Path) -> list[dict]:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def _schedule_detail(cfg: dict) -> str:
     """The learning-rate schedule in words, with the run's planned length (see training._lr_schedule)."""
     lr, steps = cfg["learning_rate"], cfg["steps"]
@@ -123,7 +127,7 @@ def build_card(
         },
         "metrics": metrics or {},
         "weights_file": weights_file.name,
-        "sha256": hashlib.sha256(weights_file.read_bytes()).hexdigest(),
+        "sha256": _sha256(weights_file),
     }
     if earlier:
         card["earlier_training"] = earlier
@@ -147,7 +151,7 @@ def ship(
 
     Returns the card's path. ``evaluate`` measures Set5/Set14/BSD100 (when the data is present).
     A run started from shipped weights keeps their card's training records (``earlier_training``),
-    read before the copy replaces them.
+    read before the copy replaces them. Re-shipping the very weights already shipped keeps their metrics.
     """
     from srgan.evaluation import BENCHMARK_SETS, evaluate_folder, upscaler_method
     from srgan.inference import Upscaler
@@ -161,7 +165,13 @@ def ship(
     earlier = earlier_training(cfg.get("init_weights"))
     arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
     metrics = {}
-    if evaluate:
+    out = weights_dir()
+    shipped = out / f"{name}_x4.json"
+    old_card = json.loads(shipped.read_text()) if shipped.is_file() else {}
+    if evaluate and old_card.get("metrics") and old_card.get("sha256") == _sha256(src):
+        metrics = old_card["metrics"]  # the very same weights, already measured
+        log(f"{name}: the same weights as shipped (sha256); their measured metrics are kept")
+    elif evaluate:
         method = upscaler_method(Upscaler(name, weights=src, architecture=arch))
         metrics["protocol"] = PROTOCOL
         for set_name in BENCHMARK_SETS:
@@ -170,7 +180,6 @@ def ship(
                 mean = evaluate_folder(folder, method, with_niqe=True)["mean"]
                 metrics[set_name] = {k: round(v, 4) for k, v in mean.items() if k != "seconds"}
                 log(f"{name} {set_name}: {metrics[set_name]}")
-    out = weights_dir()
     out.mkdir(parents=True, exist_ok=True)
     dest = out / f"{name}_x4.weights.h5"
     shutil.copyfile(src, dest)

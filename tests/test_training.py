@@ -180,6 +180,9 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     monkeypatch.setenv("SRGAN_WEIGHTS", str(tmp_path / "weights"))
     train(_cfg(tmp_path, steps=2, val_dir=str(data), val_every=1), images=IMAGES, quiet=True)
     ship(tmp_path / "run", "srresnet", log=lambda _m: None)
+    messages = []
+    ship(tmp_path / "run", "srresnet", log=messages.append)  # the same weights again: not re-measured
+    assert any("metrics are kept" in m for m in messages)
     card = model_card("srresnet")
     assert card["architecture"]["num_blocks"] == TINY["num_blocks"]
     assert card["training"]["steps"] == 2 and len(card["training"]["validation_curve"]) == 2
