@@ -23,7 +23,6 @@ PROTOCOL = (
 
 SSIM_WINDOW = 11  # skimage's Gaussian window for sigma 1.5: 2 * int(3.5 * 1.5 + 0.5) + 1
 STRIP_ROWS = 128  # rows per strip in PSNR and SSIM: whole 2048x2048 images took ~500 MB more at the peak
-SSIM_STRIP_ROWS = STRIP_ROWS
 
 
 def rgb_to_y(img: np.ndarray) -> np.ndarray:
@@ -43,10 +42,6 @@ def _channels(img: np.ndarray, test_y_channel: bool) -> np.ndarray:
 def _shave(img: np.ndarray, crop_border: int) -> np.ndarray:
     img = np.asarray(img)
     return img[crop_border:-crop_border, crop_border:-crop_border] if crop_border else img
-
-
-def _prepare(img: np.ndarray, crop_border: int, test_y_channel: bool) -> np.ndarray:
-    return _channels(_shave(img, crop_border), test_y_channel)
 
 
 def _check(sr: np.ndarray, hr: np.ndarray) -> None:
@@ -97,8 +92,8 @@ def ssim(sr: np.ndarray, hr: np.ndarray, crop_border: int = SCALE, test_y_channe
     half = SSIM_WINDOW // 2
     rows = a.shape[0] - 2 * half
     total = 0.0
-    for r0 in range(half, half + rows, SSIM_STRIP_ROWS):
-        r1 = min(r0 + SSIM_STRIP_ROWS, half + rows)
+    for r0 in range(half, half + rows, STRIP_ROWS):
+        r1 = min(r0 + STRIP_ROWS, half + rows)
         strip = slice(r0 - half, r1 + half)
         x, y = _channels(a[strip], test_y_channel), _channels(b[strip], test_y_channel)
         total += mean_ssim(x, y) * (r1 - r0)
