@@ -59,9 +59,10 @@ class _ProgressBar:
         print(("\r" if self.tty else "") + line, end="\n" if done == total else "", file=sys.stderr, flush=True)
 
 
-# Starting TensorFlow (import, build, first trace) costs ~6 s here; the NumPy engine starts in ~1 s
-# but is ~1.6x slower (python -m srgan bench, 256x256: 4.8 s vs 2.7-3.1 s), ~29 us more per LR
-# pixel: it finishes first below ~200 k LR pixels in all.
+# Starting TensorFlow (import, build, first trace) makes a 64x64 job take 9.3 s instead of 0.6 s
+# (python -m srgan bench --cold-start-only); per pixel the NumPy engine is slower on large windows
+# (bench, 256x256 in one window: 4.8 s vs 2.7-3.1 s, ~29 us more per LR pixel), so it finishes
+# first up to ~300 k LR pixels in all; the threshold stays below that.
 AUTO_NUMPY_MAX_PIXELS = 200_000
 
 
