@@ -5,6 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from srgan.architecture import load_description
+from srgan.cards import validation_points
 from srgan.inference import model_card
 
 
@@ -99,10 +100,11 @@ st.header("Training of the shipped weights")
 cards = {name: c for name in ("srresnet", "srgan") if (c := model_card(name))}
 if not cards:
     st.caption("No model cards in weights/ yet: train and ship weights (README, Training).")
-curves = [
-    {"model": name, "step": p["step"], "Set5 PSNR (dB)": p["psnr"]}
+curves = [  # each model's own runs; SRGAN's SRResNet pretraining is drawn with SRResNet
+    {"model": f"{name} run {p['run']}", "step": p["step"], "Set5 PSNR (dB)": p["psnr"]}
     for name, c in cards.items()
-    for p in c.get("training", {}).get("validation_curve", [])
+    for p in validation_points(c)
+    if p["name"] == name
 ]
 if curves:
     fig = px.line(pd.DataFrame(curves), x="step", y="Set5 PSNR (dB)", color="model", markers=True, height=340)
@@ -114,9 +116,17 @@ for name, c in cards.items():
     if not t:
         st.caption("Its model card records no training details.")
         continue
+    earlier = c.get("earlier_training", [])
+    before = (
+        f" after {sum(e.get('steps', 0) for e in earlier):,} steps of earlier runs "
+        f"({', '.join(e.get('name') or '?' for e in earlier)}; {c.get('total_train_hours', 0):.1f} h in all)"
+        if earlier
+        else ""
+    )
     st.markdown(
         f"{t['steps']:,} steps of batch {t['batch_size']} ({t['hr_patch']}-px HR crops) on {', '.join(t['data'])}; "
-        f"Adam, learning rate {t['learning_rate']:g} ({t['schedule']}); {t['train_hours']:.1f} h on {t['hardware']}."
+        f"Adam, learning rate {t['learning_rate']:g} ({t['schedule']}); {t['train_hours']:.1f} h on {t['hardware']}"
+        f"{before}."
     )
     st.markdown("Deviations from the paper:\n" + "\n".join(f"- {d}" for d in c.get("deviations_from_paper", [])))
     with st.expander(f"{name} model card"):

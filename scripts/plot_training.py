@@ -23,6 +23,7 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from srgan.cards import validation_points
     from srgan.paths import weights_dir
 
     p = argparse.ArgumentParser(description=__doc__)
@@ -33,18 +34,18 @@ def main() -> None:
         path = weights_dir() / f"{name}_x4.json"
         if not path.is_file():
             continue
-        card = json.loads(path.read_text())
-        # the runs behind the shipped weights, oldest first; each continues from the previous one's last step
-        runs = [*card.get("earlier_training", []), {"name": name, **card["training"]}]
-        offset = 0
-        for i, run in enumerate(runs):
-            curve = run.get("validation_curve") or []
-            mine = name == "srresnet" or i == len(runs) - 1  # srgan's earlier runs are srresnet's, drawn with it
-            if curve and mine:
-                label = f"{name} run {i + 1}" if name == "srresnet" and len(runs) > 1 else name
-                steps = [offset + c["step"] for c in curve]
-                ax.plot(steps, [c["psnr"] for c in curve], marker="o", ms=3, label=f"{label} ({run['phase']})")
-            offset += run.get("steps", 0)
+        points = validation_points(json.loads(path.read_text()))
+        runs = sorted({p["run"] for p in points if p["name"] == name})  # srgan's earlier runs are srresnet's
+        for run in runs:
+            mine = [p for p in points if p["run"] == run]
+            label = f"{name} run {run}" if len(runs) > 1 else name
+            ax.plot(
+                [p["step"] for p in mine],
+                [p["psnr"] for p in mine],
+                marker="o",
+                ms=3,
+                label=f"{label} ({mine[0]['phase']})",
+            )
     ax.axhline(BICUBIC_SET5, color="grey", ls="--", lw=1, label="bicubic (28.43 dB)")
     ax.set_xlabel("training step (each run continues from the weights of the one before)")
     ax.set_ylabel("Set5 PSNR, Y, shave 4 (dB)")

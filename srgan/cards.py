@@ -58,6 +58,31 @@ def earlier_training(init_weights: str | Path | None) -> list[dict]:
     return [*card.get("earlier_training", []), {"name": card.get("name"), **card.get("training", {})}]
 
 
+def validation_points(card: dict) -> list[dict]:
+    """Set5 validation PSNR of every run behind a card's weights, on one step axis.
+
+    Each run continues from the weights of the one before (``earlier_training``, then the card's own
+    ``training``), so its steps are offset by the steps before it. Rows: {"run" (1-based), "name",
+    "phase", "step", "psnr"}; a card whose earlier runs belong to another model (SRGAN's SRResNet
+    pretraining) still lists them, under their own ``name``.
+    """
+    runs = [*card.get("earlier_training", []), {"name": card.get("name"), **card.get("training", {})}]
+    rows, offset = [], 0
+    for i, run in enumerate(runs, 1):
+        for point in run.get("validation_curve") or []:
+            rows.append(
+                {
+                    "run": i,
+                    "name": run.get("name"),
+                    "phase": run.get("phase"),
+                    "step": offset + point["step"],
+                    "psnr": point["psnr"],
+                }
+            )
+        offset += run.get("steps", 0)
+    return rows
+
+
 def build_card(
     run: Path,
     name: str,

@@ -197,3 +197,7 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     card = model_card("srresnet")
     assert [e["steps"] for e in card["earlier_training"]] == [2]
     assert card["summary"].endswith("2 + 1 steps on 2 CPU cores") and card["notes"] == ["a note"]
+    from srgan.cards import validation_points
+
+    points = validation_points(card)  # run 2 continues where run 1 stopped
+    assert [(p["run"], p["step"]) for p in points] == [(1, 1), (1, 2), (2, 3)]
