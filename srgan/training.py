@@ -173,7 +173,7 @@ class Trainer:
         fn = pretrain if cfg.phase == "pretrain" else gan
         # XLA fuses the batch-norm, PReLU and loss element-wise work between the convolutions
         # (measured, batch 16, 96-px HR on 2 cores: 1.77 s per SRResNet step vs 2.59 s without).
-        # It is not used under MirroredStrategy, whose cross-replica reduction XLA cannot compile.
+        # Under MirroredStrategy it stays off: that path (several GPUs) was not measured with XLA here.
         xla = cfg.xla and cfg.strategy == "default"
 
         @tf.function(jit_compile=xla)
