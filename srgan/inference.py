@@ -199,7 +199,7 @@ class Upscaler:
         cols = tile_windows(w, self.tile, self.tile_pad)
         tiles = [(r, c) for r in rows for c in cols]
         if self.engine == "numpy" and self._pool.workers > 1 and len(tiles) > 1:
-            results = self._pool.map(lambda i: _window(lr, *tiles[i]), self._numpy_raw, len(tiles))
+            results = self._pool.map([_window(lr, *t) for t in tiles])
         else:
             results = ((i, self._run(_window(lr, *t))) for i, t in enumerate(tiles))
         for done, (i, sr) in enumerate(results, 1):
@@ -212,10 +212,6 @@ class Upscaler:
             with self._lock:
                 release_buffers([self._numpy])
         return out
-
-    @staticmethod
-    def _numpy_raw(generator, window: np.ndarray) -> np.ndarray:
-        return _to_unit(generator(window))
 
     def upscale(self, pic: Picture, progress: Progress | None = None) -> Picture:
         """x4 of a loaded picture, in its own mode and bit depth; alpha is upscaled bicubic.
@@ -300,8 +296,9 @@ class InferenceSlots:
 
 def release_buffers(generators) -> None:
     """Drop the NumPy engines' work buffers (idle engines only). The windows of one image share
-    them; between images they would hold ~85 MB per engine at the dashboard's tile size, at the
-    moment the dashboard computes its metrics (its peak). Re-allocating costs ~0.2 s per engine."""
+    them; between images they would hold 88 MB per engine for the dashboard's 152x152 windows
+    (223 MB for a 256x256 one) at the moment the dashboard computes its metrics, its peak.
+    Re-allocating cost ~0.6 s on a 256x256 window (see :class:`srgan.numpy_engine.Scratch`)."""
     from srgan.numpy_engine import Scratch
 
     for g in generators:
@@ -347,14 +344,16 @@ class _WindowPool:
             self._generators.append(g)
         return g
 
-    def map(self, window_of, run, n: int):
-        """Yield (index, run(generator, window_of(index))) for index < n, in completion order."""
+    def map(self, windows: list[np.ndarray]):
+        """Yield (index, SR of windows[index] as float32 in [0, 1]) for every window, in completion order."""
         from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="srgan-window")
-            futures = {self._executor.submit(lambda i=i: run(self._generator(), window_of(i))): i for i in range(n)}
+            futures = {
+                self._executor.submit(lambda w=w: _to_unit(self._generator()(w))): i for i, w in enumerate(windows)
+            }
             try:
                 for f in as_completed(futures):
                     yield futures[f], f.result()

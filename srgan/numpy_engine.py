@@ -3,7 +3,8 @@
 Why: ``import tensorflow`` alone costs about 600 MB of RSS and most of the CLI's ~9 s start, more
 than a small Streamlit Community Cloud app may use; this module needs only NumPy and h5py (to read
 the ``.weights.h5`` file), so the dashboard never loads TensorFlow. NumPy's bundled OpenBLAS
-multiplies these matrices at 70-94 % of this machine's peak; ``python -m srgan bench`` compares the
+multiplies these matrices at up to 94 % of this machine's peak (147 of 156.5 GFLOP/s, a 3x3 64->64
+convolution in 1 024-pixel chunks); ``python -m srgan bench`` compares the
 two engines end to end (TensorFlow with XLA is still faster on large images).
 
 How: every convolution is one matrix product. Activations are kept zero-padded and flattened
@@ -171,8 +172,9 @@ class Scratch:
 
     Fresh pages are costly here: a 256x256 LR image took 4.2-4.9 s with new buffers and 3.7-3.8 s
     with the previous call's (measured before the last stage was banded). Windows of one image share
-    their shape, so after the first window nothing is allocated (about 85 MB for 152x152 windows,
-    the dashboard's largest; :class:`srgan.inference.Upscaler` drops them after each image).
+    their shape, so after the first window nothing is allocated (88 MB for 152x152 windows, the
+    dashboard's largest, 223 MB for 256x256; :class:`srgan.inference.Upscaler` drops them after
+    each image).
     ``Padded`` buffers keep their zero borders: every write goes to the interior or re-zeroes what
     it touched.
     """
