@@ -21,7 +21,24 @@ PAPER_DEVIATIONS = {
     "data": "trained on 341 images (T91, BSD200, half of General100) instead of 350 k ImageNet images",
     "steps": "far fewer steps than the paper's 10^6 (SRResNet) / 2x10^5 (SRGAN), on 2 CPU cores",
     "schedule": "cosine learning-rate decay (the paper: constant 1e-4)",
+    "l1": "pixel L1 loss instead of MSE (EDSR's choice, reported there to train better than MSE)",
 }
+PAPER_BATCH, PAPER_HR_PATCH = 16, 96
+
+
+def _pretrain_phase(cfg: dict, step: int, earlier: list[dict]) -> str:
+    """'SRResNet, pixel MSE; 1,200 + 1,800 steps', or '..., pixel MSE 3,000, then L1 2,400 steps'."""
+    groups: list[tuple[str, list[int]]] = []
+    runs = [(e.get("pixel_loss") or "mse", e["steps"]) for e in earlier if e.get("phase") == "pretrain"]
+    for loss, steps in [*runs, (cfg["pixel_loss"], step)]:
+        if groups and groups[-1][0] == loss:
+            groups[-1][1].append(steps)
+        else:
+            groups.append((loss, [steps]))
+    if len(groups) == 1:
+        return f"SRResNet, pixel {groups[0][0].upper()}; {' + '.join(f'{n:,}' for n in groups[0][1])} steps"
+    parts = [f"{loss.upper()} {' + '.join(f'{n:,}' for n in steps)}" for loss, steps in groups]
+    return "SRResNet, pixel " + ", then ".join(parts) + " steps"
 
 
 def _csv_rows(path: Path) -> list[dict]:
@@ -107,11 +124,21 @@ def build_card(
         deviations.insert(0, PAPER_DEVIATIONS["bicubic_skip"])
     if cfg["schedule"] == "cosine":
         deviations.append(PAPER_DEVIATIONS["schedule"])
+    if cfg["batch_size"] != PAPER_BATCH or cfg["hr_patch"] != PAPER_HR_PATCH:
+        deviations.append(
+            f"batches of {cfg['batch_size']} HR crops of {cfg['hr_patch']} px "
+            f"(the paper: {PAPER_BATCH} of {PAPER_HR_PATCH} px)"
+        )
+    earlier = earlier or []
     if cfg["phase"] == "pretrain":
-        phase = f"SRResNet, pixel {cfg['pixel_loss'].upper()}"
+        if cfg["pixel_loss"] == "l1":
+            deviations.append(PAPER_DEVIATIONS["l1"])
+        summary = _pretrain_phase(cfg, state["step"], earlier)
     else:
         content, adv = cfg.get("content_weight", 1 / 12.75), cfg.get("adv_weight", 1e-3)
         phase = f"SRGAN, VGG54 content x {content:.4g} + {adv:.0e} adversarial"
+        steps = " + ".join(f"{e['steps']:,}" for e in earlier if e.get("phase") == "gan")
+        summary = f"{phase}; {f'{steps} + ' if steps else ''}{state['step']:,} steps"
         if abs(content - 1 / 12.75) > 1e-9 or abs(adv - 1e-3) > 1e-12:
             deviations.append(
                 f"loss weights {content:.4g} (content) and {adv:.0e} (adversarial); the paper's are 1/12.75, 1e-3"
@@ -121,12 +148,9 @@ def build_card(
         if all(Path(d).is_dir() for d in cfg["data"])
         else None
     )
-    earlier = earlier or []
-    steps = " + ".join(f"{e['steps']:,}" for e in earlier if e.get("phase") == cfg["phase"])
-    steps = f"{steps} + {state['step']:,}" if steps else f"{state['step']:,}"
     card = {
         "name": name,
-        "summary": f"{phase}; {steps} steps on 2 CPU cores",
+        "summary": f"{summary} on 2 CPU cores",
         "architecture": {**arch, "scale": 4, "parameters": params},
         "deviations_from_paper": deviations,
         "training": {

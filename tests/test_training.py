@@ -196,8 +196,16 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     ship(tmp_path / "run2", "srresnet", which="latest", evaluate=False, notes=["a note"])
     card = model_card("srresnet")
     assert [e["steps"] for e in card["earlier_training"]] == [2]
-    assert card["summary"].endswith("2 + 1 steps on 2 CPU cores") and card["notes"] == ["a note"]
+    assert card["summary"] == "SRResNet, pixel MSE; 2 + 1 steps on 2 CPU cores" and card["notes"] == ["a note"]
+    # a third run with another pixel loss: the summary names each loss, the card the deviation
+    cfg = _cfg(tmp_path, steps=1, out=str(tmp_path / "run3"), init_weights=str(first), val_dir=str(data))
+    cfg.pixel_loss = "l1"
+    train(cfg, images=IMAGES, quiet=True)
+    ship(tmp_path / "run3", "srresnet", which="latest", evaluate=False)
+    card = model_card("srresnet")
+    assert card["summary"] == "SRResNet, pixel MSE 2 + 1, then L1 1 steps on 2 CPU cores"
+    assert any("L1" in d for d in card["deviations_from_paper"])
     from srgan.cards import validation_points
 
-    points = validation_points(card)  # run 2 continues where run 1 stopped
-    assert [(p["run"], p["step"]) for p in points] == [(1, 1), (1, 2), (2, 3)]
+    points = validation_points(card)  # each run continues where the one before stopped
+    assert [(p["run"], p["step"]) for p in points] == [(1, 1), (1, 2), (2, 3), (3, 4)]
