@@ -68,6 +68,26 @@ def tile_windows(size: int, tile: int, pad: int) -> list[tuple[int, int, int, in
     return [(bounds[k], bounds[k + 1], starts[k], starts[k] + length) for k in range(n)]
 
 
+SPLIT_MIN_SIZE = 128  # shortest axis (LR pixels) worth splitting between window threads
+
+
+def split_for_workers(h: int, w: int, pad: int, workers: int, rows: list, cols: list) -> tuple[list, list]:
+    """Rows and columns of windows for an image that has fewer windows than ``workers`` threads.
+
+    The NumPy engine runs one window per thread (one BLAS thread each); an image in one window
+    would leave a core idle. Its longer axis is split into ``workers`` windows instead, when that
+    axis is at least :data:`SPLIT_MIN_SIZE` long (each extra window computes 2 * ``pad`` more lines).
+    Measured here (srgan, 2 cores, median of 5): 128x128 LR 1.38 -> 1.00 s, 192x192 3.13 -> 1.75 s,
+    256x256 5.95 -> 3.80 s; 96x96 gained 3 %, hence the threshold.
+    """
+    if max(h, w) < SPLIT_MIN_SIZE or workers < 2:
+        return rows, cols
+    size = max(h, w)
+    tile = math.ceil((size - 2 * pad) / workers)
+    split = tile_windows(size, tile, pad)
+    return (split, cols) if h >= w else (rows, split)
+
+
 def limit_inter_op_threads() -> bool:
     """Run TensorFlow ops one at a time (each op still uses every core), if TF has not started yet.
 
@@ -197,6 +217,8 @@ class Upscaler:
         out = np.empty((h * s, w * s, 3), out_dtype)
         rows = tile_windows(h, self.tile, self.tile_pad)
         cols = tile_windows(w, self.tile, self.tile_pad)
+        if self.engine == "numpy" and len(rows) * len(cols) < self._pool.workers:
+            rows, cols = split_for_workers(h, w, self.tile_pad, self._pool.workers, rows, cols)
         tiles = [(r, c) for r in rows for c in cols]
         if self.engine == "numpy" and self._pool.workers > 1 and len(tiles) > 1:
             results = self._pool.map([_window(lr, *t) for t in tiles])

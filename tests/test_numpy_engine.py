@@ -126,3 +126,22 @@ def test_windows_in_parallel_equal_windows_in_turn(tiny_weights):
     b = serial.upscale_array(lr)
     assert seen[-1][0] == seen[-1][1] == len(seen) > 1
     np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_one_window_images_are_split_between_window_threads(tiny_weights, monkeypatch):
+    import srgan.inference as inference
+
+    rows, cols = inference.tile_windows(256, 224, 16), inference.tile_windows(200, 224, 16)
+    split_rows, same_cols = inference.split_for_workers(256, 200, 16, 2, rows, cols)
+    assert len(split_rows) == 2 and same_cols == cols  # the longer axis is split
+    assert inference.split_for_workers(100, 90, 16, 2, [(0, 100, 0, 100)], [(0, 90, 0, 90)])[0] == [(0, 100, 0, 100)]
+
+    monkeypatch.setattr(inference, "SPLIT_MIN_SIZE", 32)
+    lr = smooth_image(40, 56, seed=5).astype(np.float32) / 255
+    up = inference.Upscaler("srgan", tile=64, engine="numpy")
+    up._pool.workers = 2
+    seen = []
+    out = up.upscale_array(lr, progress=lambda done, total: seen.append(total))
+    assert seen[-1] == 2  # one window by its tile size, run as two
+    whole = inference.Upscaler("srgan", tile=64).upscale_array(lr)  # TensorFlow, one window
+    assert np.abs(out - whole).max() <= 1 / 255
