@@ -59,11 +59,12 @@ class _ProgressBar:
         print(("\r" if self.tty else "") + line, end="\n" if done == total else "", file=sys.stderr, flush=True)
 
 
-# Starting TensorFlow (import, build, first trace) makes a 64x64 job take 9.3 s instead of 0.6 s
-# (python -m srgan bench --cold-start-only); per pixel the NumPy engine is slower on large windows
-# (bench, 256x256 in one window: 4.8 s vs 2.7-3.1 s, ~29 us more per LR pixel), so it finishes
-# first up to ~300 k LR pixels in all; the threshold stays below that.
-AUTO_NUMPY_MAX_PIXELS = 200_000
+# Starting TensorFlow (import, build, first trace) costs ~9.5 s more than the NumPy engine's start
+# (bench, 64x64 job: 10.3 s vs 0.9 s). Per LR pixel, TensorFlow is faster only on images of one
+# window or a few: bench 2026-11-26 06:46, 256x256: 2.76 s vs 4.04 s (19 us more per pixel for
+# NumPy), 128x128: 0.89 vs 1.01 s (7 us); 1024x768: 46.3 vs 47.3 s (1 us). So NumPy finishes first
+# up to ~500 k LR pixels of small images in all, and further for large ones.
+AUTO_NUMPY_MAX_PIXELS = 500_000
 
 
 def _collect(inputs: list[str]) -> tuple[list[Path], int]:
