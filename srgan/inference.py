@@ -68,7 +68,7 @@ def tile_windows(size: int, tile: int, pad: int) -> list[tuple[int, int, int, in
     return [(bounds[k], bounds[k + 1], starts[k], starts[k] + length) for k in range(n)]
 
 
-SPLIT_MIN_SIZE = 128  # shortest axis (LR pixels) worth splitting between window threads
+SPLIT_MIN_SIZE = 128  # longer image axis (LR pixels) from which one window is split between threads
 
 
 def split_for_workers(h: int, w: int, pad: int, workers: int, rows: list, cols: list) -> tuple[list, list]:
