@@ -35,10 +35,10 @@ def _pretrain_phase(cfg: dict, step: int, earlier: list[dict]) -> str:
             groups[-1][1].append(steps)
         else:
             groups.append((loss, [steps]))
-    if len(groups) == 1:
-        return f"SRResNet, pixel {groups[0][0].upper()}; {' + '.join(f'{n:,}' for n in groups[0][1])} steps"
-    parts = [f"{loss.upper()} {' + '.join(f'{n:,}' for n in steps)}" for loss, steps in groups]
-    return "SRResNet, pixel " + ", then ".join(parts) + " steps"
+    parts = [(loss.upper(), " + ".join(f"{n:,}" for n in steps)) for loss, steps in groups]
+    if len(parts) == 1:
+        return f"SRResNet, pixel {parts[0][0]}; {parts[0][1]} steps"
+    return "SRResNet, pixel " + ", then ".join(f"{loss} {steps}" for loss, steps in parts) + " steps"
 
 
 def _csv_rows(path: Path) -> list[dict]:
