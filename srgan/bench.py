@@ -87,9 +87,10 @@ def conv_flops(generator, probe: int = 8) -> list[dict]:
     """
     import keras
 
-    from srgan.models import BicubicUpsample
+    from srgan.models import BicubicUpsample, RowShiftedConv2D
 
-    convs = [layer for layer in generator.layers if isinstance(layer, keras.layers.Conv2D | BicubicUpsample)]
+    kinds = keras.layers.Conv2D | BicubicUpsample | RowShiftedConv2D
+    convs = [layer for layer in generator.layers if isinstance(layer, kinds)]
     probe_model = keras.Model(generator.input, [layer.output for layer in convs])
     outs = probe_model(np.zeros((1, probe, probe, 3), np.float32))
     rows = []

@@ -25,6 +25,7 @@ from srgan.kernels import bicubic_kernel, cubic_weights, tail_kernel_at_half_res
 __all__ = [  # the kernels are re-exported: they belong to these layers
     "BicubicUpsample",
     "PixelShuffle",
+    "RowShiftedConv2D",
     "bicubic_kernel",
     "build_discriminator",
     "build_generator",
@@ -91,6 +92,49 @@ class BicubicUpsample(layers.Layer):
         return {**super().get_config(), "scale": self.scale, "channels": self.channels}
 
 
+@keras.saving.register_keras_serializable(package="srgan")
+class RowShiftedConv2D(layers.Layer):
+    """A k x k 'same' convolution (stride 1, zero padding) for few output maps and many input maps.
+
+    Computed as one 1 x k convolution to k x O maps (one group of O per kernel row), whose k groups
+    are then added with their row shifts. The same function as ``Conv2D(O, k, padding="same")``
+    with the same ``kernel`` (k, k, C, O) and ``bias`` (O,) weights; it exists for speed: on 2 CPU
+    cores with XLA, the tail's 5x5 256 -> 12 convolution on a 512x512 map takes 0.45-0.52 s this way
+    against 0.66-0.69 s as one convolution (12 output maps make a thin matrix product; 60 do not).
+
+    Input float32 (N, H, W, C); output float32 (N, H, W, O).
+    """
+
+    def __init__(self, filters: int, kernel_size: int, **kwargs):
+        super().__init__(**kwargs)
+        if kernel_size % 2 != 1:
+            raise ValueError(f"kernel_size must be odd, got {kernel_size}")
+        self.filters, self.kernel_size = filters, kernel_size
+
+    def build(self, input_shape):
+        k = self.kernel_size
+        self.kernel = self.add_weight(name="kernel", shape=(k, k, input_shape[-1], self.filters))
+        self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+
+    def call(self, x):
+        k, o, r = self.kernel_size, self.filters, self.kernel_size // 2
+        c = ops.shape(self.kernel)[2]
+        # (k_row, k_col, C, O) -> (1, k_col, C, k_row * O): row i's taps produce maps [i*O, (i+1)*O)
+        taps = ops.reshape(ops.transpose(self.kernel, (1, 2, 0, 3)), (1, k, c, k * o))
+        y = ops.conv(x, taps, padding="same")
+        y = ops.pad(y, ((0, 0), (r, r), (0, 0), (0, 0)))
+        out = self.bias
+        for i in range(k):  # output row h reads input row h + i - r: padded row h + i
+            out = out + y[:, i : (i - 2 * r) or None, :, i * o : (i + 1) * o]
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size}
+
+
 def _residual_block(x, channels: int, name: str):
     """conv3x3 - BN - PReLU - conv3x3 - BN, plus the input (paper Fig. 4)."""
     y = layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv1")(x)
@@ -143,7 +187,7 @@ def build_generator(
         x = PixelShuffle(2, name=f"up{s + 1}_shuffle")(x)
         x = layers.PReLU(shared_axes=[1, 2], name=f"up{s + 1}_prelu")(x)
     if tail_before_shuffle:
-        x = layers.Conv2D(12, 5, padding="same", name="tail_conv_before_shuffle")(x)
+        x = RowShiftedConv2D(12, 5, name="tail_conv_before_shuffle")(x)
         sr = PixelShuffle(2, name="tail_shuffle")(x)
     else:
         sr = layers.Conv2D(3, 9, padding="same", name="tail_conv")(x)

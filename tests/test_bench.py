@@ -10,7 +10,7 @@ from srgan.cli import main
 
 
 def test_flops_match_the_closed_form_of_the_paper_generator():
-    from srgan.models import build_generator
+    from srgan.models import build_generator, inference_generator
 
     c, b = 64, 16
     closed = 2 * (
@@ -26,6 +26,9 @@ def test_flops_match_the_closed_form_of_the_paper_generator():
     bicubic = next(r for r in rows if r["layer"] == "bicubic")
     assert bicubic["flops_per_lr_pixel"] == pytest.approx(2 * 5 * 5 * 3 * 48)
     assert sum(r["flops_per_lr_pixel"] for r in rows) == pytest.approx(closed + 2 * 5 * 5 * 3 * 48)
+    # the inference layout: the 9x9 tail becomes a 5x5 (4c -> 12) conv at 2x, counted too
+    fast = flops_per_lr_pixel(inference_generator(build_generator()))
+    assert fast == pytest.approx(closed - 2 * 9 * 9 * c * 3 * 16 + 2 * 5 * 5 * 4 * c * 12 * 4)
 
 
 def test_cpu_peak_states_how_it_was_derived():

@@ -117,6 +117,25 @@ def test_inference_generator_computes_the_same_function(arch):
     assert fast.count_params() > g.count_params()  # the rewritten tail has more (structured) weights
 
 
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_row_shifted_conv_equals_a_same_padded_conv(k):
+    import keras
+
+    from srgan.models import RowShiftedConv2D
+
+    rng = np.random.default_rng(k)
+    x = rng.normal(0, 1, (2, 7, 9, 6)).astype("float32")  # rows fewer than columns, both odd
+    conv = keras.layers.Conv2D(4, k, padding="same")
+    shifted = RowShiftedConv2D(4, k)
+    conv.build(x.shape), shifted.build(x.shape)
+    weights = [rng.normal(0, 1, w.shape).astype("float32") for w in conv.weights]
+    conv.set_weights(weights)
+    shifted.set_weights(weights)  # the same weight shapes: a drop-in for the conv
+    want, got = np.asarray(conv(x)), np.asarray(shifted(x))
+    assert got.shape == want.shape == (2, 7, 9, 4)
+    assert np.abs(got - want).max() <= 1e-5 * np.abs(want).max()
+
+
 def test_tail_kernel_rewrite_on_a_single_tap():
     from srgan.models import tail_kernel_at_half_resolution
 
