@@ -60,10 +60,11 @@ class _ProgressBar:
 
 
 # Starting TensorFlow (import, build, first trace) costs ~9.5 s more than the NumPy engine's start
-# (bench, 64x64 job: 10.3 s vs 0.9 s). Per LR pixel, TensorFlow is faster only on images of one
-# window or a few: bench 2026-11-26 06:46, 256x256: 2.76 s vs 4.04 s (19 us more per pixel for
-# NumPy), 128x128: 0.89 vs 1.01 s (7 us); 1024x768: 46.3 vs 47.3 s (1 us). So NumPy finishes first
-# up to ~500 k LR pixels of small images in all, and further for large ones.
+# (bench, 64x64 job: 10.3 s vs 0.8 s). Per LR pixel, TensorFlow is faster by most on images of one
+# window: bench 2026-11-26 09:07, 256x256: 2.53 s vs 4.10 s (24 us more per pixel for NumPy),
+# 128x128: 0.71 vs 1.12 s (25 us); 512x512: 13.8 vs 16.9 s (12 us); 1024x768: 40.4 vs 45.3 s (6 us).
+# So NumPy finishes first up to ~400 k LR pixels of small images in all, ~800 k for one 512-class
+# image and further for larger ones; 500 k sits between.
 AUTO_NUMPY_MAX_PIXELS = 500_000
 
 
