@@ -302,6 +302,8 @@ def cmd_train(args) -> int:
         cfg = read_checkpoint_config(args.out)
         if args.steps:
             cfg.steps = args.steps
+        if args.keep_every:  # snapshots do not change the run, so a resumed run may start keeping them
+            cfg.keep_every = args.keep_every
     else:
         data = args.data or [str(d) for d in train_dirs()]
         for d in data:
@@ -329,6 +331,7 @@ def cmd_train(args) -> int:
             val_dir=val,
             val_every=args.val_every,
             ckpt_every=args.ckpt_every,
+            keep_every=args.keep_every,
             log_every=args.log_every,
             seed=args.seed,
             strategy=args.strategy,
@@ -475,6 +478,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--val-dir", help="validation HR folder (default Set5)")
     sp.add_argument("--val-every", type=int, default=500)
     sp.add_argument("--ckpt-every", type=int, default=250)
+    sp.add_argument(
+        "--keep-every", type=int, default=0, help="also keep the generator every K steps in <out>/snapshots/ (0: never)"
+    )
     sp.add_argument("--log-every", type=int, default=50, help="steps between log lines and log.csv rows")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--strategy", choices=("default", "mirrored"), default="default")

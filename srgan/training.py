@@ -7,7 +7,9 @@
 A run folder holds ``checkpoint/`` (generator, discriminator, optimizer states, step: written
 every ``ckpt_every`` steps and on SIGINT/SIGTERM, atomically), ``log.csv`` (loss terms),
 ``val.csv`` (validation PSNR/SSIM), ``best.weights.h5`` (the generator with the best validation
-PSNR) and ``generator.weights.h5`` (the latest generator).
+PSNR), ``generator.weights.h5`` (the latest generator) and, with ``keep_every``, generator
+snapshots ``snapshots/step<N>.weights.h5``: GAN checkpoints differ a lot from one to the next, and
+validation PSNR is not what picks among them.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class TrainConfig:
     val_dir: str | None = None
     val_every: int = 1000
     ckpt_every: int = 250
+    keep_every: int = 0  # keep the generator every this many steps in snapshots/ (0: never)
     log_every: int = 50
     seed: int = 0
     strategy: str = "default"  # default | mirrored
@@ -314,6 +317,9 @@ class Trainer:
                     t_seg = time.time()  # validation time is not training time
                 if self.step % cfg.ckpt_every == 0:
                     self.save_checkpoint()
+                if cfg.keep_every and self.step % cfg.keep_every == 0:
+                    (self.out / "snapshots").mkdir(exist_ok=True)
+                    self.generator.save_weights(self.out / "snapshots" / f"step{self.step}.weights.h5")
         finally:
             for s, h in old_handlers.items():
                 signal.signal(s, h)

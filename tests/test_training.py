@@ -68,6 +68,19 @@ def test_resume_continues_from_the_saved_step(tmp_path):
     assert int(t.g_opt.iterations.numpy()) == 7  # optimizer state restored too
 
 
+def test_snapshots_keep_the_generator_every_k_steps(tmp_path):
+    from srgan.models import build_generator
+    from srgan.training import train
+
+    train(_cfg(tmp_path, steps=5, keep_every=2), images=IMAGES, quiet=True)
+    snaps = tmp_path / "run" / "snapshots"
+    assert sorted(p.name for p in snaps.iterdir()) == ["step2.weights.h5", "step4.weights.h5"]
+    g2, g4 = build_generator(**TINY), build_generator(**TINY)
+    g2.load_weights(snaps / "step2.weights.h5")
+    g4.load_weights(snaps / "step4.weights.h5")
+    assert not np.array_equal(g2.get_weights()[0], g4.get_weights()[0])  # two different moments of the run
+
+
 def test_validation_is_logged(tmp_path):
     from PIL import Image
 
