@@ -127,7 +127,8 @@ def test_row_shifted_conv_equals_a_same_padded_conv(k):
     x = rng.normal(0, 1, (2, 7, 9, 6)).astype("float32")  # rows fewer than columns, both odd
     conv = keras.layers.Conv2D(4, k, padding="same")
     shifted = RowShiftedConv2D(4, k)
-    conv.build(x.shape), shifted.build(x.shape)
+    conv.build(x.shape)
+    shifted.build(x.shape)
     weights = [rng.normal(0, 1, w.shape).astype("float32") for w in conv.weights]
     conv.set_weights(weights)
     shifted.set_weights(weights)  # the same weight shapes: a drop-in for the conv
