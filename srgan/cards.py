@@ -107,16 +107,26 @@ def build_card(
     metrics: dict | None = None,
     earlier: list[dict] | None = None,
     notes: list[str] | None = None,
+    at_step: int | None = None,
 ) -> dict:
     """A model card dict from a run folder (see module doc). ``earlier``: the training records of
     the weights the run started from (:func:`earlier_training`); ``notes``: facts the run's own
-    records cannot hold (e.g. a schedule changed on resume)."""
+    records cannot hold (e.g. a schedule changed on resume); ``at_step``: the step the shipped
+    generator was kept at, when that is before the run's last step (the card's steps, losses,
+    validation curve and hours then stop there)."""
     from srgan.evaluation import machine_info
     from srgan.models import build_generator
 
     state = json.loads((run / "checkpoint" / "state.json").read_text())
     cfg = state["config"]
     log, val = _csv_rows(run / "log.csv"), _csv_rows(run / "val.csv")
+    run_steps, step, train_seconds = state["step"], state["step"], state["train_seconds"]
+    if at_step is not None and at_step < run_steps:
+        step = at_step
+        log = [r for r in log if r["step"] <= step]
+        val = [r for r in val if r["step"] <= step]
+        # the last record at or before the step: exact when one was written at that step
+        train_seconds = max((r["train_seconds"] for r in [*log, *val]), default=0.0)
     arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
     params = build_generator(**arch).count_params()
     deviations = [PAPER_DEVIATIONS["data"], PAPER_DEVIATIONS["steps"]]
@@ -133,12 +143,12 @@ def build_card(
     if cfg["phase"] == "pretrain":
         if cfg["pixel_loss"] == "l1":
             deviations.append(PAPER_DEVIATIONS["l1"])
-        summary = _pretrain_phase(cfg, state["step"], earlier)
+        summary = _pretrain_phase(cfg, step, earlier)
     else:
         content, adv = cfg.get("content_weight", 1 / 12.75), cfg.get("adv_weight", 1e-3)
         phase = f"SRGAN, VGG54 content x {content:.4g} + {adv:.0e} adversarial"
         steps = " + ".join(f"{e['steps']:,}" for e in earlier if e.get("phase") == "gan")
-        summary = f"{phase}; {f'{steps} + ' if steps else ''}{state['step']:,} steps"
+        summary = f"{phase}; {f'{steps} + ' if steps else ''}{step:,} steps"
         if abs(content - 1 / 12.75) > 1e-9 or abs(adv - 1e-3) > 1e-12:
             deviations.append(
                 f"loss weights {content:.4g} (content) and {adv:.0e} (adversarial); the paper's are 1/12.75, 1e-3"
@@ -158,7 +168,8 @@ def build_card(
             "data": [Path(d).name for d in cfg["data"]],
             "images": images,
             "initialised_from": Path(cfg["init_weights"]).name if cfg.get("init_weights") else None,
-            "steps": state["step"],
+            "steps": step,
+            **({"run_went_on_to_step": run_steps} if step < run_steps else {}),
             "batch_size": cfg["batch_size"],
             "hr_patch": cfg["hr_patch"],
             "optimizer": "Adam, beta1 0.9",
@@ -166,7 +177,7 @@ def build_card(
             "schedule": cfg["schedule"],
             "schedule_detail": _schedule_detail(cfg),
             "pixel_loss": cfg["pixel_loss"] if cfg["phase"] == "pretrain" else None,
-            "train_hours": round(state["train_seconds"] / 3600, 2),
+            "train_hours": round(train_seconds / 3600, 2),
             "hardware": machine_info(),
             "final_losses": {k: v for k, v in (log[-1] if log else {}).items() if k not in ("step", "train_seconds")},
             "validation_set": Path(cfg["val_dir"]).name if cfg.get("val_dir") else None,
@@ -188,6 +199,27 @@ def build_card(
     return card
 
 
+def source_weights(run: Path, which: str) -> tuple[Path, int | None]:
+    """The generator file that ``ship`` copies and the step it was kept at (None: the run's last).
+
+    ``best``: ``best.weights.h5``, kept at the first step with the highest validation PSNR in
+    ``val.csv``; ``latest``: ``generator.weights.h5``; a step number N: ``snapshots/stepN.weights.h5``.
+    """
+    if which == "latest":
+        src, step = run / "generator.weights.h5", None
+    elif which == "best":
+        val = _csv_rows(run / "val.csv")
+        src = run / "best.weights.h5"
+        step = int(max(val, key=lambda r: r["psnr"])["step"]) if val else None
+    elif str(which).isdigit():
+        src, step = run / "snapshots" / f"step{int(which)}.weights.h5", int(which)
+    else:
+        raise ValueError(f"which must be 'best', 'latest' or a step number, not {which!r}")
+    if not src.is_file():
+        raise FileNotFoundError(f"{src} not found")
+    return src, step
+
+
 def ship(
     run: str | Path,
     name: str,
@@ -196,20 +228,21 @@ def ship(
     log=print,
     notes: list[str] | None = None,
 ) -> Path:
-    """Copy a run's generator (``best`` or ``latest``) into the weights folder with its model card.
+    """Copy a run's generator into the weights folder with its model card.
 
-    Returns the card's path. ``evaluate`` measures Set5/Set14/BSD100 (when the data is present).
-    A run started from shipped weights keeps their card's training records (``earlier_training``),
-    read before the copy replaces them. Re-shipping the very weights already shipped keeps their metrics.
+    ``which``: ``best`` (best validation PSNR), ``latest`` (last step) or a step number N whose
+    snapshot ``snapshots/stepN.weights.h5`` the run kept (``train --keep-every``); the card stops
+    at the generator's step. Returns the card's path. ``evaluate`` measures Set5/Set14/BSD100
+    (when the data is present). A run started from shipped weights keeps their card's training
+    records (``earlier_training``), read before the copy replaces them. Re-shipping the very
+    weights already shipped keeps their metrics.
     """
     from srgan.evaluation import BENCHMARK_SETS, evaluate_folder, upscaler_method
     from srgan.inference import Upscaler
     from srgan.metrics import PROTOCOL
 
     run = Path(run)
-    src = run / ("best.weights.h5" if which == "best" else "generator.weights.h5")
-    if not src.is_file():
-        raise FileNotFoundError(f"{src} not found")
+    src, at_step = source_weights(run, which)
     cfg = json.loads((run / "checkpoint" / "state.json").read_text())["config"]
     earlier = earlier_training(cfg.get("init_weights"))
     arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
@@ -232,8 +265,8 @@ def ship(
     out.mkdir(parents=True, exist_ok=True)
     dest = out / f"{name}_x4.weights.h5"
     shutil.copyfile(src, dest)
-    card = build_card(run, name, dest, metrics, earlier, notes)
-    card["source_weights"] = which
+    card = build_card(run, name, dest, metrics, earlier, notes, at_step=at_step)
+    card["source_weights"] = which if which in ("best", "latest") else f"snapshot at step {at_step}"
     path = out / f"{name}_x4.json"
     path.write_text(json.dumps(card, indent=2) + "\n")
     return path

@@ -357,7 +357,7 @@ def cmd_ship(args) -> int:
         raise CLIError(f"{args.run}: not a training run folder (no checkpoint/state.json)")
     try:
         path = ship(args.run, args.name, args.which, evaluate=not args.no_eval, notes=args.note)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError) as e:
         raise CLIError(str(e)) from None
     print(f"wrote {path}")
     return 0
@@ -501,7 +501,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("ship", help="copy a run's generator into weights/ with a measured model card")
     sp.add_argument("run", help="training run folder")
     sp.add_argument("--name", choices=("srresnet", "srgan"), required=True)
-    sp.add_argument("--which", choices=("best", "latest"), default="best", help="best validation PSNR, or last step")
+    sp.add_argument(
+        "--which",
+        default="best",
+        help="best (validation PSNR), latest (last step) or a step N kept by train --keep-every (default best)",
+    )
     sp.add_argument("--note", action="append", help="a fact for the card that the run's records cannot hold")
     sp.add_argument("--no-eval", action="store_true", help="do not measure Set5/Set14/BSD100 for the card")
     sp.set_defaults(func=cmd_ship)

@@ -222,3 +222,35 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
 
     points = validation_points(card)  # each run continues where the one before stopped
     assert [(p["run"], p["step"]) for p in points] == [(1, 1), (1, 2), (2, 3), (3, 4)]
+
+
+def test_ship_a_snapshot_cuts_the_card_at_its_step(tmp_path, monkeypatch):
+    import hashlib
+
+    from PIL import Image
+
+    from srgan.cards import ship, source_weights
+    from srgan.inference import model_card
+    from srgan.training import train
+
+    val = tmp_path / "val"
+    val.mkdir()
+    Image.fromarray(smooth_image(64, 64, 3)).save(val / "x.png")
+    monkeypatch.setenv("SRGAN_WEIGHTS", str(tmp_path / "weights"))
+    train(_cfg(tmp_path, steps=4, keep_every=2, val_every=1, val_dir=str(val)), images=IMAGES, quiet=True)
+    run = tmp_path / "run"
+    ship(run, "srgan", which="2", evaluate=False)
+    card = model_card("srgan")
+    snapshot = run / "snapshots" / "step2.weights.h5"
+    assert card["sha256"] == hashlib.sha256(snapshot.read_bytes()).hexdigest()
+    assert card["training"]["steps"] == 2 and card["training"]["run_went_on_to_step"] == 4
+    assert [p["step"] for p in card["training"]["validation_curve"]] == [1, 2]
+    assert card["source_weights"] == "snapshot at step 2" and "; 2 steps" in card["summary"]
+    # best: the step of the highest validation PSNR, and the card stops there
+    with (run / "val.csv").open() as f:
+        best = max(csv.DictReader(f), key=lambda r: float(r["psnr"]))["step"]
+    assert source_weights(run, "best") == (run / "best.weights.h5", int(best))
+    with pytest.raises(FileNotFoundError):
+        source_weights(run, "3")  # not a kept step
+    with pytest.raises(ValueError):
+        source_weights(run, "newest")
