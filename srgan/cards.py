@@ -147,6 +147,13 @@ def build_card(
     else:
         content, adv = cfg.get("content_weight", 1 / 12.75), cfg.get("adv_weight", 1e-3)
         phase = f"SRGAN, VGG54 content x {content:.4g} + {adv:.0e} adversarial"
+        pixel_weight = cfg.get("pixel_weight", 0.0)
+        if pixel_weight:
+            phase += f" + {pixel_weight:g} pixel {cfg['pixel_loss'].upper()}"
+            deviations.append(
+                f"a pixel {cfg['pixel_loss'].upper()} term x {pixel_weight:g} in the generator loss "
+                "(ESRGAN's remedy for the artefacts of feature losses; the paper has none)"
+            )
         steps = " + ".join(f"{e['steps']:,}" for e in earlier if e.get("phase") == "gan")
         summary = f"{phase}; {f'{steps} + ' if steps else ''}{step:,} steps"
         if abs(content - 1 / 12.75) > 1e-9 or abs(adv - 1e-3) > 1e-12:
@@ -176,7 +183,8 @@ def build_card(
             "learning_rate": cfg["learning_rate"],
             "schedule": cfg["schedule"],
             "schedule_detail": _schedule_detail(cfg),
-            "pixel_loss": cfg["pixel_loss"] if cfg["phase"] == "pretrain" else None,
+            "pixel_loss": cfg["pixel_loss"] if cfg["phase"] == "pretrain" or cfg.get("pixel_weight") else None,
+            **({"pixel_weight": cfg["pixel_weight"]} if cfg.get("pixel_weight") else {}),
             "train_hours": round(train_seconds / 3600, 2),
             "hardware": machine_info(),
             "final_losses": {k: v for k, v in (log[-1] if log else {}).items() if k not in ("step", "train_seconds")},

