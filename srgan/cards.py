@@ -258,7 +258,12 @@ def ship(
     out = weights_dir()
     shipped = out / f"{name}_x4.json"
     old_card = json.loads(shipped.read_text()) if shipped.is_file() else {}
-    if evaluate and old_card.get("metrics") and old_card.get("sha256") == _sha256(src):
+    same_weights = old_card.get("sha256") == _sha256(src)
+    if same_weights:
+        # re-shipping: the card beside a run's --init may now be this run's own card (the run started
+        # from weights/<name>_x4 and its result replaced them), so the first shipping's record stands
+        earlier = old_card.get("earlier_training", [])
+    if evaluate and old_card.get("metrics") and same_weights:
         metrics = old_card["metrics"]  # the very same weights, already measured
         log(f"{name}: the same weights as shipped (sha256); their measured metrics are kept")
     elif evaluate:

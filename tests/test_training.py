@@ -213,9 +213,9 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     monkeypatch.setenv("SRGAN_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("SRGAN_WEIGHTS", str(tmp_path / "weights"))
     train(_cfg(tmp_path, steps=2, val_dir=str(data), val_every=1), images=IMAGES, quiet=True)
-    ship(tmp_path / "run", "srresnet", log=lambda _m: None)
+    ship(tmp_path / "run", "srresnet", which="latest", log=lambda _m: None)
     messages = []
-    ship(tmp_path / "run", "srresnet", log=messages.append)  # the same weights again: not re-measured
+    ship(tmp_path / "run", "srresnet", which="latest", log=messages.append)  # the same weights: not re-measured
     assert any("metrics are kept" in m for m in messages)
     card = model_card("srresnet")
     assert card["architecture"]["num_blocks"] == TINY["num_blocks"]
@@ -231,6 +231,9 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     card = model_card("srresnet")
     assert [e["steps"] for e in card["earlier_training"]] == [2]
     assert card["summary"] == "SRResNet, pixel MSE; 2 + 1 steps on 2 CPU cores" and card["notes"] == ["a note"]
+    # shipped again (e.g. to add a note): run2's --init path now holds run2's own card, not its start
+    ship(tmp_path / "run2", "srresnet", which="latest", evaluate=False)
+    assert [e["steps"] for e in model_card("srresnet")["earlier_training"]] == [2]
     # a third run with another pixel loss: the summary names each loss, the card the deviation
     cfg = _cfg(tmp_path, steps=1, out=str(tmp_path / "run3"), init_weights=str(first), val_dir=str(data))
     cfg.pixel_loss = "l1"
