@@ -154,6 +154,13 @@ def build_card(
                 f"a pixel {cfg['pixel_loss'].upper()} term x {pixel_weight:g} in the generator loss "
                 "(ESRGAN's remedy for the artefacts of feature losses; the paper has none)"
             )
+        grid_weight = cfg.get("grid_weight", 0.0)
+        if grid_weight:
+            phase += f" + {grid_weight:g} grid"
+            deviations.append(
+                f"a sub-pixel grid term x {grid_weight:g} in the generator loss (srgan.losses.grid_loss: the "
+                "square of the per-phase mean of SR - HR; against the period-4 pattern that GAN steps drew here)"
+            )
         steps = " + ".join(f"{e['steps']:,}" for e in earlier if e.get("phase") == "gan")
         summary = f"{phase}; {f'{steps} + ' if steps else ''}{step:,} steps"
         if abs(content - 1 / 12.75) > 1e-9 or abs(adv - 1e-3) > 1e-12:
@@ -185,6 +192,7 @@ def build_card(
             "schedule_detail": _schedule_detail(cfg),
             "pixel_loss": cfg["pixel_loss"] if cfg["phase"] == "pretrain" or cfg.get("pixel_weight") else None,
             **({"pixel_weight": cfg["pixel_weight"]} if cfg.get("pixel_weight") else {}),
+            **({"grid_weight": cfg["grid_weight"]} if cfg.get("grid_weight") else {}),
             "train_hours": round(train_seconds / 3600, 2),
             "hardware": machine_info(),
             "final_losses": {k: v for k, v in (log[-1] if log else {}).items() if k not in ("step", "train_seconds")},

@@ -338,6 +338,7 @@ def cmd_train(args) -> int:
             xla=not args.no_xla,
             vgg_weights=args.vgg_weights,
             pixel_weight=args.pixel_weight,
+            grid_weight=args.grid_weight,
         )
         if args.content_weight is not None:
             cfg.content_weight = args.content_weight
@@ -496,6 +497,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="gan: add this weight x the pixel loss (--pixel-loss) to the generator loss (default 0: the paper)",
+    )
+    sp.add_argument(
+        "--grid-weight",
+        type=float,
+        default=0.0,
+        help="gan: add this weight x the sub-pixel grid loss (srgan.losses.grid_loss) to the generator loss "
+        "(default 0: the paper)",
     )
     sp.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint (its config is used)")
     sp.set_defaults(func=cmd_train)

@@ -3,8 +3,9 @@
 - ``pretrain``: SRResNet with a pixel loss (MSE on [-1, 1] as the paper, or L1).
 - ``gan``: SRGAN initialised from SRResNet weights; the generator minimises VGG54 content +
   1e-3 adversarial (optionally + a pixel term, ``pixel_weight``: not in the paper, ESRGAN's remedy
-  for the artefacts of feature losses), the discriminator binary cross-entropy; both are updated
-  every step.
+  for the artefacts of feature losses; and a sub-pixel grid term, ``grid_weight``, see
+  :func:`srgan.losses.grid_loss`), the discriminator binary cross-entropy; both are updated every
+  step.
 
 A run folder holds ``checkpoint/`` (generator, discriminator, optimizer states, step: written
 every ``ckpt_every`` steps and on SIGINT/SIGTERM, atomically), ``log.csv`` (loss terms),
@@ -63,6 +64,7 @@ class TrainConfig:
     content_weight: float = VGG_SCALE  # gan: weight of the VGG54 MSE (see the model card on the balance)
     adv_weight: float = ADV_WEIGHT  # gan: weight of the adversarial term
     pixel_weight: float = 0.0  # gan: weight of a pixel term (pixel_loss) in the generator loss; 0: the paper
+    grid_weight: float = 0.0  # gan: weight of losses.grid_loss (the sub-pixel pattern of sr - hr); 0: the paper
     max_side: int | None = None  # shrink larger training photos to this side first
 
     def __post_init__(self):
@@ -70,6 +72,8 @@ class TrainConfig:
             raise ValueError(f"phase must be one of {PHASES}, got {self.phase!r}")
         if self.pixel_weight and self.phase != "gan":
             raise ValueError("pixel_weight weighs a pixel term of the gan phase (pretrain is the pixel loss alone)")
+        if self.grid_weight and self.phase != "gan":
+            raise ValueError("grid_weight weighs a term of the gan phase")
 
 
 def _lr_schedule(cfg: TrainConfig):
@@ -165,6 +169,9 @@ class Trainer:
                 if cfg.pixel_weight:
                     extra["weighted_pixel"] = cfg.pixel_weight * pixel(hr, sr)
                     g_loss = g_loss + extra["weighted_pixel"]
+                if cfg.grid_weight:
+                    extra["weighted_grid"] = cfg.grid_weight * losses.grid_loss(hr, sr)
+                    g_loss = g_loss + extra["weighted_grid"]
                 d_loss = losses.discriminator_loss(real, fake)
                 g_scaled, d_scaled = g_loss / replicas, d_loss / replicas  # replica gradients are summed
             g_grads = g_tape.gradient(g_scaled, g.trainable_variables)

