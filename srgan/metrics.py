@@ -107,3 +107,19 @@ def evaluate_pair(sr: np.ndarray, hr: np.ndarray, crop_border: int = SCALE) -> d
         "ssim": ssim(sr, hr, crop_border),
         "psnr_rgb": psnr(sr, hr, crop_border, test_y_channel=False),
     }
+
+
+def grid_offset(sr: np.ndarray, reference: np.ndarray, period: int = SCALE) -> float:
+    """Strength of a fixed sub-pixel pattern in ``sr``, in Y grey levels.
+
+    The mean of Y(sr) - Y(reference) at each of the ``period`` x ``period`` pixel phases, less its
+    mean over the phases, as a root mean square. A x4 pixel-shuffle generator can draw such a
+    pattern (a faint grid of period 4, see :func:`srgan.losses.grid_loss`); natural images have
+    none, so HR or the bicubic upscale (where there is no ground truth) both serve as reference.
+    Inputs: uint8-range RGB (H, W, 3) of equal shape; sides need not be multiples of ``period``.
+    """
+    _check(sr, reference)
+    diff = _channels(sr, True) - _channels(reference, True)
+    h, w = (diff.shape[0] // period) * period, (diff.shape[1] // period) * period
+    phase_mean = diff[:h, :w].reshape(h // period, period, w // period, period).mean(axis=(0, 2))
+    return float(np.sqrt(np.mean(np.square(phase_mean - phase_mean.mean()))))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from srgan.images import downscale, enlarge_nearest, modcrop, to_uint8, upscale_bicubic
-from srgan.metrics import psnr, rgb_to_y, ssim
+from srgan.metrics import grid_offset, psnr, rgb_to_y, ssim
 from tests.conftest import requires_data, smooth_image
 
 
@@ -114,3 +114,16 @@ def test_block_mean_averages_blocks_and_keeps_small_maps():
     assert f == 2 and out.shape == (3, 4)
     np.testing.assert_allclose(out[:2], [[4, 4, 0, 0], [4, 4, 0, 0]])
     np.testing.assert_allclose(out[2], [1, 1, 1, 1])
+
+
+def test_grid_offset_measures_a_period_4_pattern_in_grey_levels():
+    hr = smooth_image(64, 80, 3)
+    assert grid_offset(hr, hr) == 0.0
+    # +-2 RGB levels in a period-4 checkerboard: +-2 * (65.481 + 128.553 + 24.966) / 255 in Y
+    pattern = np.tile(np.array([[2, -2], [-2, 2]]).repeat(2, 0).repeat(2, 1), (16, 20))
+    sr = np.clip(hr.astype(np.int16) + pattern[..., None], 0, 255)
+    assert grid_offset(sr, hr) == pytest.approx(2 * 219 / 255, rel=0.02)
+    # noise of the same size and a global brightness shift have no phase structure
+    noise = np.random.default_rng(0).integers(-2, 3, hr.shape)
+    assert grid_offset(np.clip(hr + noise, 0, 255), hr) < 0.15
+    assert grid_offset(np.clip(hr.astype(np.int16) + 3, 0, 255), hr) < 0.05
