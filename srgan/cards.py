@@ -147,20 +147,19 @@ def build_card(
     else:
         content, adv = cfg.get("content_weight", 1 / 12.75), cfg.get("adv_weight", 1e-3)
         phase = f"SRGAN, VGG54 content x {content:.4g} + {adv:.0e} adversarial"
-        pixel_weight = cfg.get("pixel_weight", 0.0)
-        if pixel_weight:
-            phase += f" + {pixel_weight:g} pixel {cfg['pixel_loss'].upper()}"
-            deviations.append(
-                f"a pixel {cfg['pixel_loss'].upper()} term x {pixel_weight:g} in the generator loss "
-                "(ESRGAN's remedy for the artefacts of feature losses; the paper has none)"
-            )
-        grid_weight = cfg.get("grid_weight", 0.0)
-        if grid_weight:
-            phase += f" + {grid_weight:g} grid"
-            deviations.append(
-                f"a sub-pixel grid term x {grid_weight:g} in the generator loss (srgan.losses.grid_loss: the "
-                "square of the per-phase mean of SR - HR; against the period-4 pattern that GAN steps drew here)"
-            )
+        extra_terms = (  # (weight, name in the summary, why): terms the paper's generator loss has not
+            ("pixel_weight", f"pixel {cfg['pixel_loss'].upper()}", "ESRGAN's remedy for feature-loss artefacts"),
+            (
+                "grid_weight",
+                "grid",
+                "srgan.losses.grid_loss, the square of the per-phase mean of SR - HR: against the period-4 "
+                "pattern that GAN steps drew here",
+            ),
+        )
+        for key, term, why in extra_terms:
+            if cfg.get(key):
+                phase += f" + {cfg[key]:g} {term}"
+                deviations.append(f"a {term} term x {cfg[key]:g} in the generator loss ({why}; the paper has none)")
         steps = " + ".join(f"{e['steps']:,}" for e in earlier if e.get("phase") == "gan")
         summary = f"{phase}; {f'{steps} + ' if steps else ''}{step:,} steps"
         if abs(content - 1 / 12.75) > 1e-9 or abs(adv - 1e-3) > 1e-12:
