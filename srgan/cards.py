@@ -147,7 +147,7 @@ def build_card(
     else:
         content, adv = cfg.get("content_weight", 1 / 12.75), cfg.get("adv_weight", 1e-3)
         phase = f"SRGAN, VGG54 content x {content:.4g} + {adv:.0e} adversarial"
-        extra_terms = (  # (weight, name in the summary, why): terms the paper's generator loss has not
+        extra_terms = (  # (weight, name in the summary, why): terms not in the paper's generator loss
             ("pixel_weight", f"pixel {cfg['pixel_loss'].upper()}", "ESRGAN's remedy for feature-loss artefacts"),
             (
                 "grid_weight",
