@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from keras import ops
 
+from srgan import SCALE
 from srgan.vgg import vgg_preprocess
 
 VGG_SCALE = 1 / 12.75  # paper: VGG losses rescaled by 1/12.75 to be comparable with the MSE
@@ -23,7 +24,7 @@ def pixel_l1(hr, sr):
     return ops.mean(ops.abs(hr - sr))
 
 
-def grid_loss(hr, sr, period: int = 4):
+def grid_loss(hr, sr, period: int = SCALE):
     """Mean square of the fixed sub-pixel pattern of ``sr - hr``: the per-image, per-channel mean of
     the error at each of the ``period`` x ``period`` pixel phases, less its mean over the phases.
 

@@ -140,7 +140,7 @@ def test_gan_pixel_and_grid_terms_are_logged_and_named_in_the_card(tmp_path):
     assert card["training"]["grid_weight"] == 100.0
     for term in ("pixel_weight", "grid_weight"):
         with pytest.raises(ValueError, match=term):
-            _cfg(tmp_path, **{term: 0.5})  # pretrain is the pixel loss alone
+            _cfg(tmp_path, **{term: 0.5})  # both are terms of the gan phase's generator loss
 
 
 def test_grid_loss_sees_a_fixed_sub_pixel_pattern_and_nothing_else():
@@ -152,7 +152,7 @@ def test_grid_loss_sees_a_fixed_sub_pixel_pattern_and_nothing_else():
     # a constant offset has no phase structure
     assert float(grid_loss(hr, hr + 0.1)) == pytest.approx(0.0, abs=1e-12)
     noise = rng.normal(0, 0.05, hr.shape).astype(np.float32)
-    # a period-4 pattern of +-0.05 (the drift seen in GAN training) scores its variance, 0.0025
+    # a period-4 pattern of +-0.05 scores its variance, 0.0025
     pattern = np.tile(np.array([[0.05, -0.05], [-0.05, 0.05]], np.float32).repeat(2, 0).repeat(2, 1), (8, 8))
     grid = hr + pattern[None, :, :, None]
     assert float(grid_loss(hr, grid)) == pytest.approx(0.0025, rel=1e-4)
