@@ -19,7 +19,7 @@ PAPER_DEVIATIONS = {
     "bicubic_skip": "global bicubic skip: the output adds bicubic x4 of the LR (a fixed convolution, no weights), "
     "so the network learns only the residual detail",
     "data": "trained on 341 images (T91, BSD200, half of General100) instead of 350 k ImageNet images",
-    "steps": "far fewer steps than the paper's 10^6 (SRResNet) / 2x10^5 (SRGAN), on 2 CPU cores",
+    "steps": "far fewer steps than the paper's 10^6 (SRResNet) / 2x10^5 (SRGAN)",
     "schedule": "cosine learning-rate decay (the paper: constant 1e-4)",
     "l1": "pixel L1 loss instead of MSE (EDSR's choice, reported there to train better than MSE)",
 }
@@ -60,6 +60,22 @@ def _schedule_detail(cfg: dict) -> str:
     if cfg["schedule"] == "cosine":
         return f"cosine from {lr:g} to {lr * 0.01:g} over {steps} steps"
     return f"constant {lr:g}"
+
+
+def trained_on(state: dict) -> tuple[str, str]:
+    """(where a run trained, in a few words; the hardware line) from its checkpoint state.
+
+    Runs record ``hardware`` (:func:`srgan.training.training_hardware`); older runs, which all
+    trained on this project's 2-core CPU machine, do not.
+    """
+    hw = state.get("hardware")
+    if not hw:
+        from srgan.evaluation import machine_info
+
+        return "2 CPU cores", machine_info()
+    device = hw["device"]
+    where = device if device.endswith("CPU cores") else f"one {device} GPU"
+    return where, f"{device}, {hw['software']}, {hw['os']}"
 
 
 def earlier_training(init_weights: str | Path | None) -> list[dict]:
@@ -114,7 +130,6 @@ def build_card(
     records cannot hold (e.g. a schedule changed on resume); ``at_step``: the step the shipped
     generator was kept at, when that is before the run's last step (the card's steps, losses,
     validation curve and hours then stop there)."""
-    from srgan.evaluation import machine_info
     from srgan.models import build_generator
 
     state = json.loads((run / "checkpoint" / "state.json").read_text())
@@ -166,14 +181,17 @@ def build_card(
             deviations.append(
                 f"loss weights {content:.4g} (content) and {adv:.0e} (adversarial); the paper's are 1/12.75, 1e-3"
             )
-    images = (
-        sum(1 for d in cfg["data"] for p in Path(d).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg"))
-        if all(Path(d).is_dir() for d in cfg["data"])
-        else None
-    )
+    images = state.get("images")  # what the run trained on (images with both sides >= the crop)
+    if images is None and all(Path(d).is_dir() for d in cfg["data"]):
+        images = sum(1 for d in cfg["data"] for p in Path(d).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg"))
+    where, hardware = trained_on(state)
+    if earlier and where != "2 CPU cores":
+        summary += f" (the last {step:,} on {where}, the others on 2 CPU cores)"
+    else:
+        summary += f" on {where}"
     card = {
         "name": name,
-        "summary": f"{summary} on 2 CPU cores",
+        "summary": summary,
         "architecture": {**arch, "scale": 4, "parameters": params},
         "deviations_from_paper": deviations,
         "training": {
@@ -193,7 +211,7 @@ def build_card(
             **({"pixel_weight": cfg["pixel_weight"]} if cfg.get("pixel_weight") else {}),
             **({"grid_weight": cfg["grid_weight"]} if cfg.get("grid_weight") else {}),
             "train_hours": round(train_seconds / 3600, 2),
-            "hardware": machine_info(),
+            "hardware": hardware,
             "final_losses": {k: v for k, v in (log[-1] if log else {}).items() if k not in ("step", "train_seconds")},
             "validation_set": Path(cfg["val_dir"]).name if cfg.get("val_dir") else None,
             "validation_curve": [

@@ -336,6 +336,7 @@ def cmd_train(args) -> int:
             seed=args.seed,
             strategy=args.strategy,
             xla=not args.no_xla,
+            data_workers=args.data_workers,
             vgg_weights=args.vgg_weights,
             pixel_weight=args.pixel_weight,
             grid_weight=args.grid_weight,
@@ -489,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--strategy", choices=("default", "mirrored"), default="default")
     sp.add_argument("--no-xla", action="store_true", help="do not compile the training step with XLA")
+    sp.add_argument("--data-workers", type=int, default=1, help="JAX backend: threads preparing batches (default 1)")
     sp.add_argument("--vgg-weights", help="Keras VGG19 notop weights file (gan phase)")
     sp.add_argument("--content-weight", type=float, help="gan: VGG54 MSE weight (default: the paper's 1/12.75)")
     sp.add_argument("--adv-weight", type=float, help="gan: adversarial weight (default: the paper's 1e-3)")

@@ -13,16 +13,25 @@ every ``ckpt_every`` steps and on SIGINT/SIGTERM, atomically), ``log.csv`` (loss
 PSNR), ``generator.weights.h5`` (the latest generator) and, with ``keep_every``, generator
 snapshots ``snapshots/step<N>.weights.h5``: GAN checkpoints differ a lot from one to the next, and
 validation PSNR is not what picks among them.
+
+The step runs on the Keras backend in use: TensorFlow (``tf.function`` + XLA, optionally under
+``MirroredStrategy``) or JAX (``KERAS_BACKEND=jax``: the same models and losses through Keras'
+stateless calls, one ``jax.jit`` step), e.g. on a GPU machine that has JAX but not TensorFlow.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import platform
+import queue
 import shutil
 import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -58,8 +67,9 @@ class TrainConfig:
     keep_every: int = 0  # keep the generator every this many steps in snapshots/ (0: never)
     log_every: int = 50
     seed: int = 0
-    strategy: str = "default"  # default | mirrored
-    xla: bool = True  # compile the step with XLA (default strategy only): 1.77 s vs 2.59 s per step here
+    strategy: str = "default"  # default | mirrored (TensorFlow backend)
+    xla: bool = True  # TensorFlow: compile the step with XLA (default strategy only): 1.77 s vs 2.59 s per step here
+    data_workers: int = 1  # JAX backend: threads preparing batches (each ~6 ms for 16 crops on one core here)
     vgg_weights: str | None = None
     content_weight: float = VGG_SCALE  # gan: weight of the VGG54 MSE (see the model card on the balance)
     adv_weight: float = ADV_WEIGHT  # gan: weight of the adversarial term
@@ -102,23 +112,94 @@ def load_validation(folder: str | Path, scale: int = SCALE) -> list[tuple[str, n
     return out
 
 
+def training_hardware() -> dict:
+    """Where this process trains: ``{"device": "NVIDIA H100 80GB HBM3" or "2 CPU cores",
+    "software": "Keras 3.15.1, JAX 0.11.2", "os": "Linux"}`` (stored in the checkpoint for the card)."""
+    import keras
+
+    backend = keras.backend.backend()
+    device = None
+    if backend == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        device = f"{len(gpus)} x {gpus[0].device_kind}" if len(gpus) > 1 else (gpus[0].device_kind if gpus else None)
+        software = f"Keras {keras.__version__}, JAX {jax.__version__}"
+    else:
+        import tensorflow as tf
+
+        gpus = tf.config.list_logical_devices("GPU")
+        device = f"{len(gpus)} GPU(s)" if gpus else None
+        software = f"Keras {keras.__version__}, TensorFlow {tf.__version__}"
+    import os
+
+    return {"device": device or f"{os.cpu_count()} CPU cores", "software": software, "os": platform.system()}
+
+
+def prefetched_batches(
+    sampler: PatchSampler, batch_size: int, workers: int = 1, depth: int = 8, stop: threading.Event | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(lr, hr) batches of ``sampler.sample(batch_size)`` prepared by ``workers`` background threads.
+
+    Worker 0 uses ``sampler`` itself; the others use copies of it whose random streams are
+    seeded from the first draw of ``sampler`` (PIL's resize releases the GIL, so threads help).
+    The threads end when ``stop`` is set.
+    """
+    stop = stop or threading.Event()
+    q: queue.Queue = queue.Queue(depth)
+    samplers = [sampler]
+    for w in range(1, workers):
+        clone = PatchSampler.__new__(PatchSampler)
+        clone.__dict__.update(sampler.__dict__)
+        clone.rng = np.random.default_rng([int(sampler.rng.integers(2**31)), w])
+        samplers.append(clone)
+
+    def work(s: PatchSampler) -> None:
+        while not stop.is_set():
+            batch = s.sample(batch_size)
+            while not stop.is_set():
+                try:
+                    q.put(batch, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    for s in samplers:
+        threading.Thread(target=work, args=(s,), daemon=True).start()
+    while True:
+        yield q.get()
+
+
 class Trainer:
     """Builds the models, optimizers and data for ``cfg`` and runs (or resumes) training."""
 
     def __init__(self, cfg: TrainConfig, images: list[np.ndarray] | None = None, quiet: bool = False):
         import keras
-        import tensorflow as tf
 
         from srgan.models import build_discriminator, build_generator
 
         self.cfg, self.quiet = cfg, quiet
         self.out = Path(cfg.out)
         self.ckpt = self.out / "checkpoint"
-        self.strategy = tf.distribute.MirroredStrategy() if cfg.strategy == "mirrored" else tf.distribute.get_strategy()
+        self.backend = keras.backend.backend()
+        if self.backend == "tensorflow":
+            import tensorflow as tf
+
+            self.strategy = (
+                tf.distribute.MirroredStrategy() if cfg.strategy == "mirrored" else tf.distribute.get_strategy()
+            )
+            scope = self.strategy.scope()
+        elif self.backend == "jax":
+            if cfg.strategy != "default":
+                raise ValueError(f"--strategy {cfg.strategy} needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
+            self.strategy, scope = None, contextlib.nullcontext()
+        else:
+            raise ValueError(f"training runs on the tensorflow or jax Keras backend, not {self.backend!r}")
         if images is None:
             images = load_hr_images([Path(d) for d in cfg.data], min_size=cfg.hr_patch, max_side=cfg.max_side)
+        self.images = len(images)
         self.sampler = PatchSampler(images, cfg.hr_patch, SCALE, cfg.seed)
-        with self.strategy.scope():
+        with scope:
             self.generator = build_generator(cfg.num_blocks, cfg.channels, SCALE, cfg.bicubic_skip)
             self.g_opt = keras.optimizers.Adam(_lr_schedule(cfg), beta_1=0.9)
             self.g_opt.build(self.generator.trainable_variables)
@@ -134,61 +215,90 @@ class Trainer:
         self.best_psnr = -np.inf
         self.val = load_validation(cfg.val_dir) if cfg.val_dir else []
         self._stop_signal: int | None = None
-        self._train_step = self._make_step()
-        self._predict = tf.function(lambda x: self.generator(x, training=False), reduce_retracing=True)
+        self.hardware = training_hardware()
+        self._jax_state = None  # JAX: the variables' values while steps run (see train_step, _sync_variables)
+        if self.backend == "jax":
+            self._train_step = self._make_jax_step()
+            self._predict = lambda x: self.generator(x, training=False)
+        else:
+            import tensorflow as tf
+
+            self._train_step = self._make_step()
+            self._predict = tf.function(lambda x: self.generator(x, training=False), reduce_retracing=True)
 
     # --- steps ------------------------------------------------------------------------------
 
-    def _make_step(self):
-        import tensorflow as tf
+    def _pretrain_terms(self, hr, sr):
+        """Pretrain loss and its log terms (backend-agnostic ``keras.ops``)."""
+        from srgan import losses
+
+        pixel = losses.pixel_mse if self.cfg.pixel_loss == "mse" else losses.pixel_l1
+        loss = pixel(hr, sr)
+        return loss, {"pixel": loss, "mse": losses.pixel_mse(hr, sr)}
+
+    def _gan_terms(self, features, hr, sr, real, fake, fake_for_g=None):
+        """(generator loss, discriminator loss, log terms) from the SR batch and the discriminator's
+        logits on HR (``real``) and SR (``fake``; ``fake_for_g``: the same logits along the path
+        whose gradient reaches the generator, where the backend needs two paths).
+        ``features``: a callable giving VGG54 maps (backend-agnostic ``keras.ops``)."""
+        from keras import ops
 
         from srgan import losses
 
+        cfg = self.cfg
+        pixel = losses.pixel_mse if cfg.pixel_loss == "mse" else losses.pixel_l1
+        content = losses.content_loss(features, hr, sr, cfg.content_weight)
+        adversarial = losses.generator_adversarial_loss(fake if fake_for_g is None else fake_for_g)
+        g_loss = content + cfg.adv_weight * adversarial
+        extra = {}
+        if cfg.pixel_weight:
+            extra["weighted_pixel"] = cfg.pixel_weight * pixel(hr, sr)
+            g_loss = g_loss + extra["weighted_pixel"]
+        if cfg.grid_weight:
+            extra["weighted_grid"] = cfg.grid_weight * losses.grid_loss(hr, sr)
+            g_loss = g_loss + extra["weighted_grid"]
+        d_loss = losses.discriminator_loss(real, fake)
+        logs = {
+            "g_loss": g_loss,
+            "content": content,
+            "adversarial": adversarial,
+            "weighted_adversarial": cfg.adv_weight * adversarial,
+            **extra,
+            "d_loss": d_loss,
+            "mse": losses.pixel_mse(hr, sr),
+            "d_real": ops.mean(ops.sigmoid(real)),
+            "d_fake": ops.mean(ops.sigmoid(fake)),
+        }
+        return g_loss, d_loss, logs
+
+    def _make_step(self):
+        """The TensorFlow step: ``step(lr, hr) -> logs``, updating the Keras variables."""
+        import tensorflow as tf
+
         cfg, g, strategy = self.cfg, self.generator, self.strategy
         replicas = strategy.num_replicas_in_sync
-        pixel = losses.pixel_mse if cfg.pixel_loss == "mse" else losses.pixel_l1
 
         def pretrain(lr, hr):
             with tf.GradientTape() as tape:
                 sr = g(lr, training=True)
-                loss = pixel(hr, sr)
+                loss, logs = self._pretrain_terms(hr, sr)
                 scaled = loss / replicas  # replica gradients are summed
             grads = tape.gradient(scaled, g.trainable_variables)
             self.g_opt.apply_gradients(zip(grads, g.trainable_variables, strict=False))
-            return {"pixel": loss, "mse": losses.pixel_mse(hr, sr)}
+            return logs
 
         def gan(lr, hr):
-            d, feats = self.discriminator, self.features
+            d = self.discriminator
             with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
                 sr = g(lr, training=True)
                 real, fake = d(hr, training=True), d(sr, training=True)
-                content = losses.content_loss(feats, hr, sr, cfg.content_weight)
-                adversarial = losses.generator_adversarial_loss(fake)
-                g_loss = content + cfg.adv_weight * adversarial
-                extra = {}
-                if cfg.pixel_weight:
-                    extra["weighted_pixel"] = cfg.pixel_weight * pixel(hr, sr)
-                    g_loss = g_loss + extra["weighted_pixel"]
-                if cfg.grid_weight:
-                    extra["weighted_grid"] = cfg.grid_weight * losses.grid_loss(hr, sr)
-                    g_loss = g_loss + extra["weighted_grid"]
-                d_loss = losses.discriminator_loss(real, fake)
+                g_loss, d_loss, logs = self._gan_terms(self.features, hr, sr, real, fake)
                 g_scaled, d_scaled = g_loss / replicas, d_loss / replicas  # replica gradients are summed
             g_grads = g_tape.gradient(g_scaled, g.trainable_variables)
             d_grads = d_tape.gradient(d_scaled, d.trainable_variables)
             self.g_opt.apply_gradients(zip(g_grads, g.trainable_variables, strict=False))
             self.d_opt.apply_gradients(zip(d_grads, d.trainable_variables, strict=False))
-            return {
-                "g_loss": g_loss,
-                "content": content,
-                "adversarial": adversarial,
-                "weighted_adversarial": cfg.adv_weight * adversarial,
-                **extra,
-                "d_loss": d_loss,
-                "mse": losses.pixel_mse(hr, sr),
-                "d_real": tf.reduce_mean(tf.sigmoid(real)),
-                "d_fake": tf.reduce_mean(tf.sigmoid(fake)),
-            }
+            return logs
 
         fn = pretrain if cfg.phase == "pretrain" else gan
         # XLA fuses the batch-norm, PReLU and loss element-wise work between the convolutions
@@ -203,6 +313,102 @@ class Trainer:
 
         return step
 
+    def _trained(self) -> list:
+        """(model, optimizer) pairs that the phase trains, in a fixed order."""
+        pairs = [(self.generator, self.g_opt)]
+        if self.cfg.phase == "gan":
+            pairs.append((self.discriminator, self.d_opt))
+        return pairs
+
+    def _make_jax_step(self):
+        """The JAX step: ``step(state, frozen, lr, hr) -> (state, logs)``, one ``jax.jit`` program.
+
+        ``state``: per trained model, (trainable, non-trainable, optimizer) variable values (see
+        :meth:`_jax_state_from_variables`); ``frozen``: the VGG19 weights (gan) or ``()``.
+        Keras' stateless calls keep the Keras variables untouched until :meth:`_sync_variables`.
+        """
+        import jax
+
+        g = self.generator
+
+        def frozen_copy(tree):
+            return jax.tree_util.tree_map(jax.lax.stop_gradient, tree)
+
+        if self.cfg.phase == "pretrain":
+
+            def loss_fn(g_tr, g_ntr, lr, hr):
+                sr, g_ntr = g.stateless_call(g_tr, g_ntr, lr, training=True)
+                loss, logs = self._pretrain_terms(hr, sr)
+                return loss, (g_ntr, logs)
+
+            grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+
+            def step(state, frozen, lr, hr):
+                ((g_tr, g_ntr, g_opt),) = state
+                (_, (g_ntr, logs)), grads = grad_fn(g_tr, g_ntr, lr, hr)
+                g_tr, g_opt = self.g_opt.stateless_apply(g_opt, grads, g_tr)
+                return ((g_tr, g_ntr, g_opt),), logs
+
+        else:
+            d, feats = self.discriminator, self.features
+
+            def loss_fn(trainable, g_ntr, d_ntr, vgg, lr, hr):
+                g_tr, d_tr = trainable
+                sr, g_ntr = g.stateless_call(g_tr, g_ntr, lr, training=True)
+                real, d_ntr = d.stateless_call(d_tr, d_ntr, hr, training=True)
+                fake, d_ntr = d.stateless_call(d_tr, d_ntr, jax.lax.stop_gradient(sr), training=True)
+                # the same logits again through a frozen D (BN uses batch statistics in training
+                # mode, so the values are equal): their gradient reaches G only, as d_loss's reaches D only
+                fake_for_g, _ = d.stateless_call(frozen_copy(d_tr), d_ntr, sr, training=True)
+                features = lambda x: feats.stateless_call([], vgg, x)[0]  # noqa: E731
+                g_loss, d_loss, logs = self._gan_terms(features, hr, sr, real, fake, fake_for_g)
+                return g_loss + d_loss, (g_ntr, d_ntr, logs)
+
+            grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+
+            def step(state, frozen, lr, hr):
+                (g_tr, g_ntr, g_opt), (d_tr, d_ntr, d_opt) = state
+                (_, (g_ntr, d_ntr, logs)), (g_grads, d_grads) = grad_fn((g_tr, d_tr), g_ntr, d_ntr, frozen, lr, hr)
+                g_tr, g_opt = self.g_opt.stateless_apply(g_opt, g_grads, g_tr)
+                d_tr, d_opt = self.d_opt.stateless_apply(d_opt, d_grads, d_tr)
+                return ((g_tr, g_ntr, g_opt), (d_tr, d_ntr, d_opt)), logs
+
+        return jax.jit(step, donate_argnums=0)
+
+    def train_step(self, lr, hr) -> dict:
+        """One training step on a batch (LR float32 (N, p/4, p/4, 3) in [0, 1], HR (N, p, p, 3) in
+        [-1, 1]); returns the loss terms as backend scalars. On JAX the step's state lives outside
+        the Keras variables until :meth:`_sync_variables` (saving and validating call it)."""
+        if self.backend != "jax":
+            return self._train_step(lr, hr)
+        if self._jax_state is None:
+            self._jax_state = self._jax_state_from_variables()
+            self._frozen = [v.value for v in self.features.non_trainable_variables] if self.cfg.phase == "gan" else ()
+        self._jax_state, logs = self._train_step(self._jax_state, self._frozen, lr, hr)
+        return logs
+
+    def _jax_state_from_variables(self) -> tuple:
+        def values(variables):
+            return [v.value for v in variables]
+
+        return tuple(
+            (values(m.trainable_variables), values(m.non_trainable_variables), values(opt.variables))
+            for m, opt in self._trained()
+        )
+
+    def _sync_variables(self) -> None:
+        """JAX backend: write the step's state back into the Keras variables (before saving or validating)."""
+        if self.backend != "jax" or self._jax_state is None:
+            return
+        for (model, opt), (tr, ntr, opt_values) in zip(self._trained(), self._jax_state, strict=True):
+            for variables, arrays in (
+                (model.trainable_variables, tr),
+                (model.non_trainable_variables, ntr),
+                (opt.variables, opt_values),
+            ):
+                for var, value in zip(variables, arrays, strict=True):
+                    var.assign(value)
+
     # --- checkpoints ------------------------------------------------------------------------
 
     def _optimizers(self):
@@ -213,6 +419,7 @@ class Trainer:
 
     def save_checkpoint(self) -> None:
         """Write generator, discriminator, optimizer states and step atomically to ``checkpoint/``."""
+        self._sync_variables()
         tmp = self.out / "checkpoint.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -225,6 +432,8 @@ class Trainer:
             "step": self.step,
             "train_seconds": self.train_seconds,
             "best_psnr": None if not np.isfinite(self.best_psnr) else self.best_psnr,
+            "images": self.images,
+            "hardware": self.hardware,
             "config": asdict(self.cfg),
         }
         (tmp / "state.json").write_text(json.dumps(state, indent=2))
@@ -250,6 +459,7 @@ class Trainer:
                 raise ValueError(f"{name}: checkpoint has {len(arrays)} variables, optimizer {len(opt.variables)}")
             for var, value in zip(opt.variables, arrays, strict=True):
                 var.assign(value)
+        self._jax_state = None
         self.step = int(state["step"])
         self.train_seconds = float(state.get("train_seconds", 0.0))
         self.best_psnr = state.get("best_psnr") or -np.inf
@@ -262,6 +472,7 @@ class Trainer:
         from srgan.images import to_uint8
         from srgan.metrics import psnr, ssim
 
+        self._sync_variables()
         p, s = [], []
         for _, lr, hr in self.val:
             sr = to_uint8((np.asarray(self._predict(lr[None]))[0] + 1.0) / 2.0)
@@ -289,13 +500,19 @@ class Trainer:
 
     def init_from(self, weights: str | Path) -> None:
         self.generator.load_weights(str(weights))
+        self._jax_state = None
 
     def fit(self) -> dict:
         """Train until ``cfg.steps``; returns the last losses and validation metrics."""
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
         self.sampler.reseed(cfg.seed, self.step)
-        data = iter(self.strategy.experimental_distribute_dataset(make_dataset(self.sampler, cfg.batch_size)))
+        stop_data = threading.Event()
+        if self.backend == "jax":
+            data = prefetched_batches(self.sampler, cfg.batch_size, cfg.data_workers, stop=stop_data)
+            self._jax_state = None  # taken from the variables at the first step
+        else:
+            data = iter(self.strategy.experimental_distribute_dataset(make_dataset(self.sampler, cfg.batch_size)))
         old_handlers = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         last: dict = {}
         val: dict = {}
@@ -304,12 +521,13 @@ class Trainer:
         try:
             while self.step < cfg.steps and self._stop_signal is None:
                 lr, hr = next(data)
-                last = {k: float(v) for k, v in self._train_step(lr, hr).items()}
+                last = self.train_step(lr, hr)
                 self.step += 1
-                now = time.time()
-                self.train_seconds += now - t_seg
-                t_seg = now
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                    last = {k: float(v) for k, v in last.items()}  # waits for the step (JAX runs ahead)
+                    now = time.time()
+                    self.train_seconds += now - t_seg
+                    t_seg = now
                     self._append_csv(
                         "log.csv", {"step": self.step, "train_seconds": round(self.train_seconds, 1), **last}
                     )
@@ -321,6 +539,7 @@ class Trainer:
                         f"{rate:.2f} step/s | ETA {time.strftime('%H:%M:%S', time.gmtime(eta))}"
                     )
                 if self.val and (self.step % cfg.val_every == 0 or self.step == cfg.steps):
+                    self.train_seconds += time.time() - t_seg
                     val = self.validate()
                     self._append_csv(
                         "val.csv", {"step": self.step, "train_seconds": round(self.train_seconds, 1), **val}
@@ -335,11 +554,15 @@ class Trainer:
                 if self.step % cfg.ckpt_every == 0:
                     self.save_checkpoint()
                 if cfg.keep_every and self.step % cfg.keep_every == 0:
+                    self._sync_variables()
                     (self.out / "snapshots").mkdir(exist_ok=True)
                     self.generator.save_weights(self.out / "snapshots" / f"step{self.step}.weights.h5")
         finally:
+            stop_data.set()
             for s, h in old_handlers.items():
                 signal.signal(s, h)
+        last = {k: float(v) for k, v in last.items()}
+        self.train_seconds += time.time() - t_seg
         self.save_checkpoint()
         self.generator.save_weights(self.out / "generator.weights.h5")
         if self._stop_signal is not None:

