@@ -143,5 +143,5 @@ st.markdown(
     "`rgb2ycbcr`, 4 px shaved, SSIM of Wang et al. with a Gaussian window (σ = 1.5) — which reproduces the "
     "literature's bicubic numbers (Set5 28.43 dB / 0.8111). PSNR is comparable; SSIM only within one protocol. "
     "The paper also trained on 350 k ImageNet images for 10⁶ GPU steps; the shipped weights are trained on 341 "
-    "images on two CPU cores (see the model cards)."
+    "images, on two CPU cores and for some minutes on a lent GPU (see the model cards)."
 )

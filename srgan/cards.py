@@ -185,10 +185,19 @@ def build_card(
     if images is None and all(Path(d).is_dir() for d in cfg["data"]):
         images = sum(1 for d in cfg["data"] for p in Path(d).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg"))
     where, hardware = trained_on(state)
-    if earlier and where != "2 CPU cores":
+    # older cards' hardware reads "AMD EPYC, 2 cores, ...", newer ones "2 CPU cores, Keras ..."
+    earlier_where = {
+        "2 CPU cores" if any(t in e.get("hardware", "") for t in ("2 cores", "2 CPU cores")) else e.get("hardware")
+        for e in earlier
+    }
+    if not earlier or earlier_where == {where}:
+        summary += f" on {where}"
+    elif earlier_where != {"2 CPU cores"}:
+        summary += f" (the last {step:,} on {where}; see earlier_training for the others)"
+    elif any(e.get("phase") == cfg["phase"] for e in earlier):  # the summary adds up earlier runs' steps
         summary += f" (the last {step:,} on {where}, the others on 2 CPU cores)"
     else:
-        summary += f" on {where}"
+        summary += f" on {where}, from an SRResNet trained on 2 CPU cores"
     card = {
         "name": name,
         "summary": summary,
