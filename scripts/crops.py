@@ -58,10 +58,10 @@ def main() -> None:
         panels += [(f"{m} {c.metrics['sr']['psnr']:.2f} dB", c.sr) for m, c in results.items()]
         panels.append((f"HR ({name.split(' (')[0].lower()})", first.hr))
         rows.append(side_by_side([(label, zoom_crop(img, cx, cy, 64, 3)) for label, img in panels]))
+        methods = [("bicubic", first.bicubic), *((m, c.sr) for m, c in results.items())]
         scores = [
-            f"{label.split()[0]} {psnr(img, first.hr):.2f} dB, NIQE {niqe(img):.2f}, "
-            f"grid {grid_offset(img, first.hr):.2f}"
-            for label, img in panels[:-1]
+            f"{m} {psnr(img, first.hr):.2f} dB, NIQE {niqe(img):.2f}, grid {grid_offset(img, first.hr):.2f}"
+            for m, img in methods
         ]
         print(f"{name}: " + "; ".join(scores) + f"; HR NIQE {niqe(first.hr):.2f}", flush=True)
     width = max(r.shape[1] for r in rows)

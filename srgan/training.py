@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import os
 import platform
 import queue
 import shutil
@@ -118,7 +119,6 @@ def training_hardware() -> dict:
     import keras
 
     backend = keras.backend.backend()
-    device = None
     if backend == "jax":
         import jax
 
@@ -131,8 +131,6 @@ def training_hardware() -> dict:
         gpus = tf.config.list_logical_devices("GPU")
         device = f"{len(gpus)} GPU(s)" if gpus else None
         software = f"Keras {keras.__version__}, TensorFlow {tf.__version__}"
-    import os
-
     return {"device": device or f"{os.cpu_count()} CPU cores", "software": software, "os": platform.system()}
 
 
@@ -141,8 +139,8 @@ def prefetched_batches(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(lr, hr) batches of ``sampler.sample(batch_size)`` prepared by ``workers`` background threads.
 
-    Worker 0 uses ``sampler`` itself; the others use copies of it whose random streams are
-    seeded from the first draw of ``sampler`` (PIL's resize releases the GIL, so threads help).
+    Worker 0 uses ``sampler`` itself; the others use copies of it with their own random streams,
+    seeded from ``sampler``'s (PIL's resize releases the GIL, so threads help).
     The threads end when ``stop`` is set.
     """
     stop = stop or threading.Event()
@@ -217,6 +215,7 @@ class Trainer:
         self._stop_signal: int | None = None
         self.hardware = training_hardware()
         self._jax_state = None  # JAX: the variables' values while steps run (see train_step, _sync_variables)
+        self._frozen: list | tuple = ()  # JAX, gan: the VGG19 weights, passed to every step
         if self.backend == "jax":
             self._train_step = self._make_jax_step()
             self._predict = lambda x: self.generator(x, training=False)
@@ -510,7 +509,6 @@ class Trainer:
         stop_data = threading.Event()
         if self.backend == "jax":
             data = prefetched_batches(self.sampler, cfg.batch_size, cfg.data_workers, stop=stop_data)
-            self._jax_state = None  # taken from the variables at the first step
         else:
             data = iter(self.strategy.experimental_distribute_dataset(make_dataset(self.sampler, cfg.batch_size)))
         old_handlers = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
