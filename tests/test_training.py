@@ -298,3 +298,34 @@ def test_ship_a_snapshot_cuts_the_card_at_its_step(tmp_path, monkeypatch):
         source_weights(run, "3")  # not a kept step
     with pytest.raises(ValueError):
         source_weights(run, "newest")
+
+
+def test_cards_say_where_each_run_trained(tmp_path):
+    from dataclasses import asdict
+
+    from srgan.cards import build_card
+    from srgan.models import build_generator
+
+    weights = tmp_path / "g.weights.h5"
+    build_generator(**TINY).save_weights(weights)
+    gpu = {"device": "NVIDIA H100 80GB HBM3", "software": "Keras 3.15.1, JAX 0.11.2", "os": "Linux"}
+    cpu_run = {"name": "srresnet", "phase": "pretrain", "steps": 3, "pixel_loss": "mse"}
+    cpu_run["hardware"] = "AMD EPYC, 2 cores, TensorFlow 2.21.0, Keras 3.15.1, Linux"  # as older cards read
+
+    def card_of(phase: str) -> dict:
+        run = tmp_path / phase
+        (run / "checkpoint").mkdir(parents=True)
+        cfg = asdict(_cfg(tmp_path, phase=phase, steps=5))
+        state = {"step": 5, "train_seconds": 1.0, "images": 4, "hardware": gpu, "config": cfg}
+        (run / "checkpoint" / "state.json").write_text(json.dumps(state))
+        return build_card(run, phase, weights, earlier=[cpu_run])
+
+    card = card_of("pretrain")  # the summary adds up both runs' steps, so it says where each ran
+    assert card["summary"] == (
+        "SRResNet, pixel MSE; 3 + 5 steps (the last 5 on one NVIDIA H100 80GB HBM3 GPU, the others on 2 CPU cores)"
+    )
+    assert card["training"]["hardware"] == "NVIDIA H100 80GB HBM3, Keras 3.15.1, JAX 0.11.2, Linux"
+    assert card["training"]["images"] == 4  # what the run trained on, from its own record
+    card = card_of("gan")  # the summary counts GAN steps only
+    where = "on one NVIDIA H100 80GB HBM3 GPU, from an SRResNet trained on 2 CPU cores"
+    assert card["summary"].endswith(f"; 5 steps {where}")
