@@ -129,5 +129,7 @@ for name, c in cards.items():
         f"{before}."
     )
     st.markdown("Deviations from the paper:\n" + "\n".join(f"- {d}" for d in c.get("deviations_from_paper", [])))
+    if c.get("notes"):
+        st.markdown("Notes on this training:\n" + "\n".join(f"- {n}" for n in c["notes"]))
     with st.expander(f"{name} model card"):
         st.json(c, expanded=False)
