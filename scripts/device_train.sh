@@ -28,14 +28,14 @@ from pathlib import Path
 
 from PIL import Image
 
+from srgan.image_io import list_images, load_image
 from srgan.paths import benchmark_dir, train_dirs
 
 for folder in train_dirs():
     (Path(".gpu/data/train") / folder.name).mkdir(parents=True, exist_ok=True)
-    for f in sorted(folder.iterdir()):
-        if f.suffix.lower() in (".png", ".bmp", ".jpg"):
-            out = Path(".gpu/data/train") / folder.name / f"{f.stem}.jpg"
-            Image.open(f).convert("RGB").save(out, "JPEG", quality=95, subsampling=0)
+    for f in list_images(folder):
+        out = Path(".gpu/data/train") / folder.name / f"{f.stem}.jpg"
+        Image.fromarray(load_image(f).rgb8()).save(out, "JPEG", quality=95, subsampling=0)
 shutil.copytree(benchmark_dir("Set5"), ".gpu/data/benchmark/Set5", dirs_exist_ok=True)
 EOF
   exit
