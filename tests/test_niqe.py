@@ -63,6 +63,26 @@ def test_values_on_benchmark_images_are_stable():
     assert niqe(_astronaut()) == pytest.approx(8.8178, abs=1e-3)
 
 
+def test_matches_scikit_video_own_code(monkeypatch):
+    # scikit-video's niqe, run with shims for the NumPy/SciPy names it uses and today's versions lack
+    # (np.int, scipy.misc.imresize: here PIL's bicubic, as srgan.niqe's half scale)
+    import scipy.misc
+    from PIL import Image
+
+    def imresize(arr, size, interp="bicubic", mode=None):
+        h, w = arr.shape[:2]
+        img = Image.fromarray(np.asarray(arr, np.float32), mode="F")
+        return np.asarray(img.resize((int(w * size), int(h * size)), Image.BICUBIC))
+
+    monkeypatch.setattr(np, "int", int, raising=False)
+    monkeypatch.setattr(scipy.misc, "imresize", imresize, raising=False)
+    skvideo_measure = pytest.importorskip("skvideo.measure")
+    img = _astronaut()
+    grey = img[..., 0] * 0.298936 + img[..., 1] * 0.587043 + img[..., 2] * 0.114021
+    theirs = float(skvideo_measure.niqe(grey[None].astype(np.float64))[0])
+    assert niqe(img) == pytest.approx(theirs, abs=0.05)
+
+
 @requires_matlab_model
 @requires_data
 def test_the_matlab_model_reproduces_matlab_on_baboon():
