@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -114,9 +116,38 @@ def _is_png16(data: bytes) -> bool:
     return data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 25 and data[24] == 16
 
 
+def _png_is_complete(data: bytes) -> bool:
+    """Every chunk whole with a correct CRC, up to IEND, and the image data a complete zlib stream.
+
+    Checked before OpenCV decodes: libpng prints its own complaint about a damaged file straight to
+    the process's stderr, beside the project's one-line error."""
+    pos, stream = 8, zlib.decompressobj()
+    while pos + 12 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, end = data[pos + 4 : pos + 8], pos + 12 + length
+        if end > len(data):
+            return False
+        body = data[pos + 8 : end - 4]
+        if zlib.crc32(kind + body) != struct.unpack(">I", data[end - 4 : end])[0]:
+            return False
+        if kind == b"IDAT":
+            try:
+                while body:  # inflate in bounded pieces and drop them: only completeness is checked
+                    stream.decompress(body, 1 << 20)
+                    body = stream.unconsumed_tail
+            except zlib.error:
+                return False
+        if kind == b"IEND":
+            return stream.eof
+        pos = end
+    return False
+
+
 def _decode_png16(data: bytes) -> Picture:
     import cv2  # PIL reduces 16-bit RGB PNGs to 8 bits; OpenCV keeps all 16
 
+    if not _png_is_complete(data):
+        raise ImageLoadError("16-bit PNG is truncated or corrupt")
     arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if arr is None:
         raise ImageLoadError("16-bit PNG is truncated or corrupt")
@@ -239,9 +270,11 @@ def encode_png(pic: Picture) -> bytes:
     return buf.tobytes()
 
 
-def save_png(pic: Picture, path: str | Path) -> Path:
-    """Write ``pic`` as PNG to ``path`` (parent folders created)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(encode_png(pic))
-    return path
+def save_png(pic: Picture, path: str | Path, overwrite: bool = False) -> Path:
+    """Write ``pic`` as PNG to ``path`` atomically (parent folders created; see :mod:`srgan.files`).
+
+    An existing file is replaced only with ``overwrite=True``; otherwise :class:`FileExistsError`.
+    """
+    from srgan.files import write_bytes_atomic
+
+    return write_bytes_atomic(path, encode_png(pic), overwrite=overwrite)

@@ -22,6 +22,7 @@ from srgan import SCALE
 from srgan.image_io import Picture
 from srgan.images import resize_bicubic, to_float, to_uint8, to_uint16
 from srgan.paths import weights_dir
+from srgan.weights_file import check_generator_weights
 
 MODEL_NAMES = ("srgan", "srresnet", "bicubic")
 ENGINES = ("tensorflow", "numpy")  # see srgan.numpy_engine: same function, no TensorFlow in the process
@@ -156,6 +157,7 @@ class Upscaler:
             card = model_card(model) or {}
             architecture = card.get("architecture", {})
         arch = {k: architecture[k] for k in ("num_blocks", "channels", "bicubic_skip") if k in architecture}
+        check_generator_weights(path, arch)  # one line naming the file, whichever engine runs it
         self.learned = True
         if engine == "numpy":
             from srgan.numpy_engine import NumpyGenerator, load_generator_weights

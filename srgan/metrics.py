@@ -53,6 +53,11 @@ def psnr(sr: np.ndarray, hr: np.ndarray, crop_border: int = SCALE, test_y_channe
     """PSNR in dB of ``sr`` against the ground truth ``hr`` (uint8 range, peak 255); inf if identical."""
     _check(sr, hr)
     a, b = _shave(sr, crop_border), _shave(hr, crop_border)
+    if a.size == 0:
+        raise ValueError(
+            f"image is too small to score: {np.shape(hr)[1]}x{np.shape(hr)[0]} leaves no pixel after the "
+            f"{crop_border}-px shave"
+        )
     # in row strips: float64 copies of a whole 2048x2048 RGB pair and their difference were 300 MB
     total, count = 0.0, 0
     for r0 in range(0, a.shape[0], STRIP_ROWS):
