@@ -147,6 +147,32 @@ def test_auto_engine_picks_tensorflow_for_large_inputs(monkeypatch):
     seen = {}
     monkeypatch.setattr(cli, "_make_upscaler", lambda args: seen.setdefault("engine", args.engine) and None)
     monkeypatch.setattr(cli, "_pixels", lambda files: cli.AUTO_NUMPY_MAX_PIXELS + 1)
-    monkeypatch.setattr(cli, "_collect", lambda inputs: ([Path("big.png")], 0))
+    monkeypatch.setattr(cli, "_collect", lambda inputs: ([Path("big.png")], [], 0))
     cli.main(["upscale", "big.png", "-o", "out", "-q"])
     assert seen["engine"] == "tensorflow"
+
+
+def test_evaluate_skips_images_too_small_to_score_and_scores_the_rest(tmp_path, capsys):
+    # item 8: an image of <= 8 px a side raised ZeroDivisionError and the whole folder was lost
+    folder = tmp_path / "hr"
+    folder.mkdir()
+    Image.fromarray(smooth_image(8, 8, 0)).save(folder / "tiny.png")
+    Image.fromarray(smooth_image(4, 40, 1)).save(folder / "thin.png")
+    Image.fromarray(smooth_image(48, 48, 2)).save(folder / "ok.png")
+    assert main(["evaluate", "--hr", str(folder), "--model", "bicubic", "--json", str(tmp_path / "r.json")]) == 1
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 2 and all("too small" in line for line in err)
+    assert "Traceback" not in captured.err
+    assert [r["image"] for r in json.loads((tmp_path / "r.json").read_text())["images"]] == ["ok"]
+
+
+def test_a_truncated_16_bit_png_is_one_line_from_the_project_only(tmp_path, capfd):
+    # item 11: libpng/OpenCV printed their own warning beside the project's line
+    import cv2
+
+    _, buf = cv2.imencode(".png", (np.random.default_rng(0).random((32, 32, 3)) * 65535).astype(np.uint16))
+    (tmp_path / "t.png").write_bytes(buf.tobytes()[: len(buf) // 2])
+    assert main(["upscale", str(tmp_path / "t.png"), "-o", str(tmp_path / "o"), "--model", "bicubic", "-q"]) == 1
+    err = capfd.readouterr().err.strip().splitlines()
+    assert err == [f"srgan: {tmp_path / 't.png'}: 16-bit PNG is truncated or corrupt"]
