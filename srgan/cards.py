@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
+from srgan.files import write_bytes_atomic, write_text_atomic
 from srgan.paths import data_dir, weights_dir
 
 PAPER_DEVIATIONS = {
@@ -289,6 +289,7 @@ def ship(
     earlier = earlier_training(cfg.get("init_weights"))
     arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
     metrics = {}
+    validate_generator(src, name, arch)  # before anything in weights/ changes, with or without evaluate
     out = weights_dir()
     shipped = out / f"{name}_x4.json"
     old_card = json.loads(shipped.read_text()) if shipped.is_file() else {}
@@ -309,11 +310,60 @@ def ship(
                 mean = evaluate_folder(folder, method, with_niqe=True)["mean"]
                 metrics[set_name] = {k: round(v, 4) for k, v in mean.items() if k != "seconds"}
                 log(f"{name} {set_name}: {metrics[set_name]}")
-    out.mkdir(parents=True, exist_ok=True)
     dest = out / f"{name}_x4.weights.h5"
-    shutil.copyfile(src, dest)
-    card = build_card(run, name, dest, metrics, earlier, notes, at_step=at_step)
+    card = build_card(run, name, src, metrics, earlier, notes, at_step=at_step)
+    card["weights_file"] = dest.name
     card["source_weights"] = which if which in ("best", "latest") else f"snapshot at step {at_step}"
-    path = out / f"{name}_x4.json"
-    path.write_text(json.dumps(card, indent=2) + "\n")
-    return path
+    kept = keep_previous(name)
+    if kept:
+        log(f"{name}: the weights and card it replaces are in {kept} (undo: python -m srgan ship --undo --name {name})")
+    write_bytes_atomic(dest, src.read_bytes(), overwrite=True)
+    return write_text_atomic(out / f"{name}_x4.json", json.dumps(card, indent=2) + "\n")
+
+
+def validate_generator(path: Path, name: str, architecture: dict) -> None:
+    """Raise ValueError (one line naming the file) unless ``path`` loads as this generator and maps
+    a small image to a finite result: what ``ship`` checks before anything in weights/ changes."""
+    import numpy as np
+
+    from srgan.images import to_float
+    from srgan.inference import Upscaler
+
+    lr = to_float(np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    sr = Upscaler(name, weights=path, architecture=architecture).upscale_array(lr)
+    if sr.shape != (64, 64, 3) or not np.isfinite(sr).all():
+        raise ValueError(f"{path}: the generator's output on a test image is not finite; not shipped")
+
+
+def previous_dir() -> Path:
+    """Where ``ship`` keeps the weights and card it replaced: ``weights/previous/``."""
+    return weights_dir() / "previous"
+
+
+def keep_previous(name: str) -> Path | None:
+    """Copy the shipped ``<name>_x4`` weights and card into :func:`previous_dir` (atomically, the one
+    kept before is replaced); returns that folder, or None when nothing was shipped yet."""
+    files = [weights_dir() / f"{name}_x4.{ext}" for ext in ("weights.h5", "json")]
+    if not any(f.is_file() for f in files):
+        return None
+    for f in files:
+        if f.is_file():
+            write_bytes_atomic(previous_dir() / f.name, f.read_bytes(), overwrite=True)
+        else:  # a card without weights (or the reverse) must not pair with an older file
+            (previous_dir() / f.name).unlink(missing_ok=True)
+    return previous_dir()
+
+
+def undo_ship(name: str) -> Path:
+    """Swap the shipped ``<name>_x4`` weights and card with the ones kept in :func:`previous_dir`
+    (so an undo can itself be undone); returns the shipped card's path."""
+    kept = {ext: previous_dir() / f"{name}_x4.{ext}" for ext in ("weights.h5", "json")}
+    if not kept["weights.h5"].is_file():
+        raise FileNotFoundError(f"no earlier {name} weights in {previous_dir()}: nothing to undo")
+    validate_generator(kept["weights.h5"], name, json.loads(kept["json"].read_text()).get("architecture", {}))
+    current = {ext: weights_dir() / f"{name}_x4.{ext}" for ext in kept}
+    old = {ext: path.read_bytes() for ext, path in kept.items() if path.is_file()}
+    keep_previous(name)
+    for ext, data in old.items():
+        write_bytes_atomic(current[ext], data, overwrite=True)
+    return current["json"]

@@ -17,6 +17,13 @@ from srgan import SCALE, __version__
 
 EXIT_FAILED = 1  # some inputs failed
 EXIT_USAGE = 2  # bad flags, missing folder or weights
+OUTPUT_RULES = (
+    "Each input INPUT/<stem>.<ext> gives OUTDIR/<stem>.png; inputs of one run that would share a name "
+    "(a.png and a.jpg) give <stem>_<ext>.png instead (a_png.png, a_jpg.png), and inputs whose names still "
+    "clash are refused. OUTDIR may not be an input folder, no result may replace an input, and an existing "
+    "result is kept (reported, exit status 1) unless --overwrite is given. Every file is written under a "
+    "temporary name first, so an interrupted run never leaves a half-written PNG."
+)
 
 
 class CLIError(Exception):
@@ -68,11 +75,12 @@ class _ProgressBar:
 AUTO_NUMPY_MAX_PIXELS = 500_000
 
 
-def _collect(inputs: list[str]) -> tuple[list[Path], int]:
-    """Image files named or inside the folders given; missing paths are reported (count returned)."""
+def _collect(inputs: list[str]) -> tuple[list[Path], list[Path], int]:
+    """Image files named or inside the folders given, and those folders; missing paths are
+    reported (their count returned)."""
     from srgan.image_io import list_images
 
-    files, missing = [], 0
+    files, folders, missing = [], [], 0
     for item in inputs:
         path = Path(item)
         if not path.exists():
@@ -80,11 +88,55 @@ def _collect(inputs: list[str]) -> tuple[list[Path], int]:
             missing += 1
             continue
         found = list_images(path)
-        if path.is_dir() and not found:
-            _err(f"{item}: folder holds no image files")
-            missing += 1
+        if path.is_dir():
+            folders.append(path)
+            if not found:
+                _err(f"{item}: folder holds no image files")
+                missing += 1
         files.extend(found)
-    return files, missing
+    return files, folders, missing
+
+
+def output_names(files: list[Path]) -> dict[Path, str | None]:
+    """The output file name of each input: ``<stem>.png``; where inputs of one batch share that
+    name (``a.png`` and ``a.jpg``), each of them ``<stem>_<ext>.png`` (``a_png.png``, ``a_jpg.png``);
+    None for inputs whose name is still shared after that (same name in two folders): those are
+    refused rather than one result replacing another. Names compare case-insensitively, as on
+    macOS and Windows filesystems."""
+
+    def clashes(names: dict[Path, str]) -> set[Path]:
+        seen: dict[str, list[Path]] = {}
+        for path, name in names.items():
+            seen.setdefault(name.casefold(), []).append(path)
+        return {p for group in seen.values() if len(group) > 1 for p in group}
+
+    names = {p: f"{p.stem}.png" for p in files}
+    for p in clashes(names):
+        names[p] = f"{p.stem}_{p.suffix.lstrip('.').lower()}.png"
+    still = clashes(names)
+    return {p: None if p in still else name for p, name in names.items()}
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+
+
+def _plan_outputs(files: list[Path], folders: list[Path], out_dir: Path) -> dict[Path, Path | None]:
+    """Destination of each input in ``out_dir`` (None: refused, see :func:`output_names`).
+    Raises CLIError, before anything is written, when results would land in an input folder or on
+    an input file."""
+    for folder in folders:
+        if _same_path(folder, out_dir):
+            raise CLIError(
+                f"-o {out_dir} is an input folder: results would mix with the inputs and could replace them; "
+                "choose another output folder"
+            )
+    plan = {p: None if name is None else out_dir / name for p, name in output_names(files).items()}
+    for src, dest in plan.items():
+        for other in files:
+            if dest is not None and _same_path(dest, other):
+                raise CLIError(f"{other}: is an input and would be overwritten by the result of {src}; change -o")
+    return plan
 
 
 def _make_upscaler(args):
@@ -92,29 +144,46 @@ def _make_upscaler(args):
 
     try:
         return Upscaler(args.model, weights=args.weights, tile=args.tile, tile_pad=args.tile_pad, engine=args.engine)
-    except (WeightsMissing, ValueError) as e:
+    except (WeightsMissing, ValueError) as e:  # WeightsError is a ValueError: a damaged or foreign file
         raise CLIError(str(e)) from None
 
 
-def _each_file(args, process, files_known=None) -> int:
-    """Run ``process(path, index, total)`` on every input file; a failing file gets its one-line
-    error and the batch goes on. Exit status: 0, EXIT_FAILED if any file failed, EXIT_USAGE if none.
-    ``files_known(files)`` is called once with the list before the first file is processed."""
+def _each_output(args, process, prepare=None) -> int:
+    """Run ``process(src, dest, index, total) -> message`` for every input file with its planned
+    destination (see :func:`_plan_outputs`); a failing or refused file gets its one-line error and the
+    batch goes on. An existing destination is refused unless ``--overwrite``. ``prepare(files)`` is
+    called once before the first file (e.g. to load the model, so that a bad model fails once).
+    Exit status: 0, EXIT_FAILED if any file failed or was refused, EXIT_USAGE if there was no input."""
     from srgan.image_io import ImageLoadError
 
-    files, failed = _collect(args.inputs)
+    files, folders, failed = _collect(args.inputs)
     if not files:
         if failed:  # each missing input already has its line
             return EXIT_USAGE
         raise CLIError("no input images")
-    if files_known:
-        files_known(files)
-    for i, path in enumerate(files, 1):
-        try:
-            process(path, i, len(files))
-        except (ImageLoadError, ValueError, OSError) as e:
-            _err(f"{path}: {e}")
+    plan = _plan_outputs(files, folders, Path(args.output))
+    if prepare:
+        prepare(files)
+    for i, (src, dest) in enumerate(plan.items(), 1):
+        if dest is None:
+            _err(f"{src}: another input has the same name; not processed (rename one of them)")
             failed += 1
+            continue
+        if dest.exists() and not args.overwrite:
+            _err(f"{src}: {dest} exists; not overwritten (use --overwrite to replace it)")
+            failed += 1
+            continue
+        try:
+            message = process(src, dest, i, len(plan))
+        except FileExistsError:  # created by someone else while this file was processed
+            _err(f"{src}: {dest} exists; not overwritten (use --overwrite to replace it)")
+            failed += 1
+        except (ImageLoadError, ValueError, OSError) as e:
+            _err(f"{src}: {e}")
+            failed += 1
+        else:
+            if not args.quiet:
+                print(message, flush=True)
     return EXIT_FAILED if failed else 0
 
 
@@ -123,23 +192,22 @@ def cmd_upscale(args) -> int:
 
     upscaler = None
 
-    def choose_engine(files: list[Path]) -> None:
+    def prepare(files: list[Path]) -> None:
+        nonlocal upscaler
         if args.engine == "auto":
             args.engine = "numpy" if _pixels(files) <= AUTO_NUMPY_MAX_PIXELS else "tensorflow"
+        upscaler = _make_upscaler(args)  # once, after the inputs are known to exist
 
-    def process(path: Path, i: int, total: int) -> None:
-        nonlocal upscaler
-        upscaler = upscaler or _make_upscaler(args)  # after the inputs are known to exist
+    def process(path: Path, dest: Path, i: int, total: int) -> str:
         pic = load_image(path)
         bar = _ProgressBar(f"[{i}/{total}] {path.name} {pic.width}x{pic.height}", not args.quiet)
         sr = upscaler.upscale(pic, progress=bar)
-        dest = save_png(sr, Path(args.output) / f"{path.stem}.png")
+        save_png(sr, dest, overwrite=args.overwrite)
         for note in pic.notes:
             _err(f"{path}: note: {note}")
-        if not args.quiet:
-            print(f"{path} -> {dest} ({sr.width}x{sr.height})", flush=True)
+        return f"{path} -> {dest} ({sr.width}x{sr.height})"
 
-    return _each_file(args, process, choose_engine)
+    return _each_output(args, process, prepare)
 
 
 def _pixels(files: list[Path]) -> int:
@@ -160,15 +228,14 @@ def cmd_degrade(args) -> int:
     from srgan.image_io import Picture, load_image, save_png
     from srgan.images import downscale
 
-    def process(path: Path, _i: int, _total: int) -> None:
+    def process(path: Path, dest: Path, _i: int, _total: int) -> str:
         hr = load_image(path).rgb8()
         if min(hr.shape[:2]) < SCALE:
             raise ValueError(f"image is {hr.shape[1]}x{hr.shape[0]}, smaller than the scale {SCALE}")
-        dest = save_png(Picture(downscale(hr, SCALE)), Path(args.output) / f"{path.stem}.png")
-        if not args.quiet:
-            print(f"{path} -> {dest}", flush=True)
+        save_png(Picture(downscale(hr, SCALE)), dest, overwrite=args.overwrite)
+        return f"{path} -> {dest}"
 
-    return _each_file(args, process)
+    return _each_output(args, process)
 
 
 def cmd_evaluate(args) -> int:
@@ -355,8 +422,17 @@ def cmd_train(args) -> int:
 
 
 def cmd_ship(args) -> int:
-    from srgan.cards import ship
+    from srgan.cards import ship, undo_ship
 
+    if args.undo:
+        try:
+            path = undo_ship(args.name)
+        except (FileNotFoundError, ValueError) as e:
+            raise CLIError(str(e)) from None
+        print(f"restored the earlier {args.name} weights and card: {path}")
+        return 0
+    if not args.run:
+        raise CLIError("give the training run folder to ship (or --undo)")
     if not (Path(args.run) / "checkpoint" / "state.json").is_file():
         raise CLIError(f"{args.run}: not a training run folder (no checkpoint/state.json)")
     try:
@@ -370,11 +446,17 @@ def cmd_ship(args) -> int:
 def cmd_export(args) -> int:
     from srgan.export import export_saved_model
 
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        raise CLIError(f"{out} exists; not overwritten (use --overwrite to replace it)")
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"{out} is a file; a SavedModel is a folder: choose another path")
     upscaler = _make_upscaler(args)
     if upscaler.generator is None:
         raise CLIError("bicubic has no model to export: choose --model srresnet or srgan")
-    out = export_saved_model(upscaler.inference_model, args.output)
-    print(f"wrote SavedModel {out} (signatures: serving_default, upscale_encoded)")
+    export_saved_model(upscaler.inference_model, out, max_pixels=args.max_pixels, overwrite=args.overwrite)
+    limit = f"at most {args.max_pixels:,} LR pixels"
+    print(f"wrote SavedModel {out} (signatures: serving_default, upscale_encoded; {limit})")
     return 0
 
 
@@ -411,16 +493,28 @@ def build_parser() -> argparse.ArgumentParser:
             f"total at most {AUTO_NUMPY_MAX_PIXELS:,} pixels",
         )
 
-    sp = sub.add_parser("upscale", help="x4 super-resolve images or folders of images to PNG")
+    def output_flags(sp) -> None:
+        sp.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the PNG results")
+        sp.add_argument("--overwrite", action="store_true", help="replace results that already exist in OUTDIR")
+
+    sp = sub.add_parser(
+        "upscale",
+        help="x4 super-resolve images or folders of images to PNG",
+        description="x4 super-resolve images or folders of images to PNG. " + OUTPUT_RULES,
+    )
     sp.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
-    sp.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for <stem>.png results")
+    output_flags(sp)
     model_flags(sp)
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     sp.set_defaults(func=cmd_upscale)
 
-    sp = sub.add_parser("degrade", help="make the paper's x4 LR of HR images (modcrop, antialiased bicubic)")
+    sp = sub.add_parser(
+        "degrade",
+        help="make the paper's x4 LR of HR images (modcrop, antialiased bicubic)",
+        description="Make the paper's x4 LR of HR images (modcrop, antialiased bicubic). " + OUTPUT_RULES,
+    )
     sp.add_argument("inputs", nargs="+", metavar="HR", help="image files or folders")
-    sp.add_argument("-o", "--output", required=True, metavar="OUTDIR")
+    output_flags(sp)
     sp.add_argument("-q", "--quiet", action="store_true")
     sp.set_defaults(func=cmd_degrade)
 
@@ -515,15 +609,29 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint (its config is used)")
     sp.set_defaults(func=cmd_train)
 
+    from srgan.export import SERVING_MAX_PIXELS
+
     sp = sub.add_parser("export", help="write a TensorFlow SavedModel for TensorFlow Serving")
-    sp.add_argument("output", metavar="OUT", help="SavedModel folder to write")
+    sp.add_argument("output", metavar="OUT", help="SavedModel folder to write (must not exist, or --overwrite)")
     model_flags(sp, engine=False)
     sp.set_defaults(engine="tensorflow")
-    sp.add_argument("--format", choices=("saved_model",), default="saved_model")
+    sp.add_argument(
+        "--max-pixels",
+        type=_int_at_least(1),
+        default=SERVING_MAX_PIXELS,
+        help="largest input the signatures accept, in LR pixels, checked before decoding "
+        f"(default {SERVING_MAX_PIXELS:,})",
+    )
+    sp.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     sp.set_defaults(func=cmd_export)
 
-    sp = sub.add_parser("ship", help="copy a run's generator into weights/ with a measured model card")
-    sp.add_argument("run", help="training run folder")
+    sp = sub.add_parser(
+        "ship",
+        help="copy a run's generator into weights/ with a measured model card",
+        description="Check a run's generator (it loads and gives a finite result on a test image), keep the "
+        "shipped weights and card it replaces in weights/previous/, and write the new pair atomically.",
+    )
+    sp.add_argument("run", nargs="?", help="training run folder")
     sp.add_argument("--name", choices=("srresnet", "srgan"), required=True)
     sp.add_argument(
         "--which",
@@ -532,6 +640,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--note", action="append", help="a fact for the card that the run's records cannot hold")
     sp.add_argument("--no-eval", action="store_true", help="do not measure Set5/Set14/BSD100 for the card")
+    sp.add_argument(
+        "--undo",
+        action="store_true",
+        help="swap the shipped --name weights and card with the ones the last ship replaced (weights/previous/)",
+    )
     sp.set_defaults(func=cmd_ship)
     return p
 
