@@ -33,6 +33,11 @@ def to_uint16(img: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.asarray(img, np.float32) * 65535.0), 0, 65535).astype(np.uint16)
 
 
+def sr_to_unit(sr: np.ndarray) -> np.ndarray:
+    """The generator's output, float (..., 3) nominally in [-1, 1], -> float32 in [0, 1], clipped."""
+    return np.clip((np.asarray(sr, np.float32) + 1.0) * 0.5, 0.0, 1.0)
+
+
 def to_float(img: np.ndarray) -> np.ndarray:
     """uint8 or uint16 (any shape) -> float32 in [0, 1]."""
     if img.dtype == np.uint8:

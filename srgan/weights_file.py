@@ -11,6 +11,7 @@ that does not fit, instead of a tensor dump or, worse, a silently wrong model.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 from srgan import SCALE
@@ -68,6 +69,7 @@ def generator_weight_shapes(num_blocks: int = 16, channels: int = 64, scale: int
 def read_weight_shapes(path: str | Path) -> dict[str, tuple]:
     """Every dataset's shape in an HDF5 weights file; :class:`WeightsError` if it is no readable HDF5."""
     import h5py
+    import numpy as np
 
     path = Path(path)
     if not path.is_file():
@@ -77,18 +79,24 @@ def read_weight_shapes(path: str | Path) -> dict[str, tuple]:
     if head != HDF5_SIGNATURE:
         raise WeightsError(f"{path}: not an HDF5 weights file (a Keras .weights.h5 is expected)")
     shapes: dict[str, tuple] = {}
+    not_finite: list[str] = []
     try:
         with h5py.File(path, "r") as f:
 
             def visit(name: str, obj) -> None:
                 if isinstance(obj, h5py.Dataset):
                     shapes[name] = tuple(obj.shape)
-                    obj[()]  # read the data too: a truncated file fails here, not in the engine
+                    data = np.asarray(obj[()])  # read the data too: a truncated file fails here, not in the engine
+                    if data.dtype.kind == "f" and not np.isfinite(data).all():
+                        not_finite.append(name)
 
             f.visititems(visit)
     except (OSError, KeyError, ValueError, RuntimeError) as e:
         reason = " ".join(str(e).split())[:120]
         raise WeightsError(f"{path}: weights file is truncated or corrupt ({reason})") from None
+    if not_finite:  # a diverged run: every engine would compute NaN (or clip it to a flat image)
+        layer = not_finite[0].rsplit("/vars/", 1)[0].removeprefix("layers/")
+        raise WeightsError(f"{path}: weights are not finite (NaN or inf in layer {layer})")
     return shapes
 
 
@@ -114,3 +122,24 @@ def check_generator_weights(path: str | Path, architecture: dict | None = None) 
     if extra:
         layer = extra[0].rsplit("/vars/", 1)[0].removeprefix("layers/")
         raise WeightsError(f"{path}: not weights of the {want} generator (unexpected layer {layer})")
+
+
+def read_generator_arrays(path: str | Path, architecture: dict | None = None) -> dict[str, list]:
+    """The generator's weights in build order, without Keras, after :func:`check_generator_weights`:
+    ``{"conv2d": [[kernel (k, k, C_in, C_out), bias (C_out,)], ...], "batch_normalization": [[gamma,
+    beta, moving_mean, moving_variance], ...], "p_re_lu": [[alpha (1, 1, C)], ...]}``, float32."""
+    import h5py
+    import numpy as np
+
+    check_generator_weights(path, architecture)
+    layers: dict[str, list] = {}
+    with h5py.File(path, "r") as f:
+        arch = {k: v for k, v in (architecture or {}).items() if k in ("num_blocks", "channels")}
+        for name in generator_weight_shapes(**arch):
+            layer, index = name.removeprefix("layers/").rsplit("/vars/", 1)
+            kind = re.sub(r"_\d+$", "", layer)  # conv2d_12 -> conv2d
+            group = layers.setdefault(kind, [])
+            if index == "0":
+                group.append([])
+            group[-1].append(np.asarray(f[name], np.float32))
+    return layers

@@ -89,12 +89,12 @@ def test_input_pixel_cap(tiny_weights, monkeypatch):
 
 
 def test_tracing_is_bounded_across_image_sizes(tiny_weights):
-    up = Upscaler("srresnet", tile=16, tile_pad=4)  # windows of at most 24x24, sized per image
+    up = Upscaler("srresnet", tile=16, tile_pad=4, engine="keras")  # windows of at most 24x24, sized per image
     sizes = ((30, 40), (50, 26), (64, 64), (33, 97), (25, 24), (10, 12), (7, 9), (13, 5), (120, 77))
     for h, w in sizes:
         assert up.upscale_array(np.zeros((h, w, 3), np.float32)).shape == (4 * h, 4 * w, 3)
     # one trace for the first window shape, then one with relaxed (unknown) sizes that serves the rest
-    assert up._forward.experimental_get_tracing_count() <= 2
+    assert up.engine._forward.experimental_get_tracing_count() <= 2
 
 
 def test_inference_slots_bound_concurrency_and_report_the_queue():
@@ -129,17 +129,3 @@ def test_inference_slots_bound_concurrency_and_report_the_queue():
     assert peak[0] == 1
     assert sorted(a for _, a in waits) == [1, 2, 3, 4]  # each was told how many were ahead of it
     assert slots.waiting == 0 and slots.running == 0
-
-
-def test_inter_op_threads_are_limited_only_before_tensorflow_starts():
-    import subprocess
-    import sys
-
-    def run(code: str) -> list[str]:
-        prefix = "import tensorflow as tf; from srgan.inference import limit_inter_op_threads as limit; "
-        out = subprocess.run([sys.executable, "-c", prefix + code], capture_output=True, text=True, check=True)
-        return out.stdout.split()
-
-    get = "tf.config.threading.get_inter_op_parallelism_threads()"
-    assert run(f"print(limit(), {get})") == ["True", "1"]
-    assert run(f"tf.constant(1.0) + 1; print(limit(), {get})") == ["False", "0"]  # too late: unchanged
