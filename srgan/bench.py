@@ -1,13 +1,14 @@
 """Speed and memory of x4 upscaling: every contender on the same inputs in one process.
 
-Contenders: the generator on the default tiled path (TensorFlow with XLA, the CLI's), the same
-tiles in the NumPy engine (the dashboard's) and untiled (whole image in one call), bicubic
-(PIL and OpenCV) and the OpenCV ``dnn_superres`` peers. For each LR size: the median seconds of
-several runs after a warm-up, output megapixels per second, and the process's peak RSS during the
-runs. Beside them: the generator's FLOPs per LR pixel counted from the model's layers, this
-machine's FP32 peak (from the CPU's clock, vector width and core count, and measured with a large
-matmul), hence the *FLOP floor* of each size and the fraction of peak reached; the cold start of
-the CLI (process start to the first SR file written) and the warm model load.
+Contenders: the generator on the default tiled path through each engine (OpenVINO fp32 and, where
+the CPU has native BF16, bf16; Keras on TensorFlow with and without XLA; ONNX Runtime on the same
+ONNX graph where it is installed), bicubic (PIL and OpenCV) and the OpenCV ``dnn_superres`` peers.
+For each LR size: the median seconds of several runs after a warm-up, output megapixels per second,
+and the process's peak RSS during the runs (OpenVINO runs first, before TensorFlow is imported).
+Beside them: the generator's FLOPs per LR pixel counted from the model's layers, this machine's
+FP32 peak (from the CPU's clock, vector width and core count) and a measured NumPy sgemm, hence two
+*FLOP floors* per size; the CLI's cold start, its marginal time on a 256x256 LR over a 16x16 one,
+and its peak RSS on a large LR, each in a fresh process.
 
 Every number here is measured when :func:`run_bench` runs; nothing is stored in the code.
 """
@@ -29,7 +30,6 @@ import numpy as np
 from srgan import SCALE
 
 SIZES = ((64, 64), (128, 128), (256, 256), (512, 512), (1024, 768))  # LR (width, height)
-UNTILED_MAX_PIXELS = 512 * 512  # above this the whole-image call needs several GB (activations at 4x)
 TIME_BUDGET_S = 20.0  # extra runs beyond the minimum are made while they fit in this budget
 MAX_RUNS = 10
 
@@ -111,17 +111,6 @@ def flops_per_lr_pixel(generator) -> float:
     return float(sum(r["flops_per_lr_pixel"] for r in conv_flops(generator)))
 
 
-def _cpuinfo() -> dict[str, str]:
-    info: dict[str, str] = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            info.setdefault(key.strip(), value.strip())
-    except OSError:
-        pass
-    return info
-
-
 def cpu_peak() -> dict:
     """Theoretical FP32 peak of the cores this process may use, with how it was derived.
 
@@ -131,8 +120,10 @@ def cpu_peak() -> dict:
     nominal clock a VM reports; turbo may be higher). Two FMA pipes is what x86 server cores since
     Haswell and Zen 2 have; this is an assumption, stated in the result.
     """
-    info = _cpuinfo()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    from srgan.machine import cpuinfo, usable_cores
+
+    info = cpuinfo()
+    cores = usable_cores()
     flags = set(info.get("flags", "").split())
     ghz = float(info.get("cpu MHz", "0") or 0) / 1000
     amd_256 = info.get("vendor_id") == "AuthenticAMD" and info.get("cpu family") == "25"  # Zen 3/4
@@ -155,17 +146,15 @@ def cpu_peak() -> dict:
     }
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
-    """Best FP32 GFLOP/s of an n x n TensorFlow matmul here: the peak that is reachable in practice."""
-    import tensorflow as tf
-
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    tf.matmul(a, b).numpy()
+def sgemm_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """Best FP32 GFLOP/s of an n x n NumPy matmul here (its BLAS, all cores): the peak reachable in practice."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
+    a @ b
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
-        tf.matmul(a, b).numpy()
+        a @ b
         best = min(best, time.perf_counter() - t0)
     return 2 * n**3 / best / 1e9
 
@@ -261,18 +250,42 @@ def cli_upscale(model: str, width: int, height: int, extra: list[str] | None = N
 
 
 def cold_starts(model: str, tile: int, tile_pad: int, log: Callable[[str], None] | None = None) -> dict:
-    """The CLI's cold start on a 64x64 LR: with its default engine choice, and forced to TensorFlow.
+    """The CLI's cold start on a 64x64 LR: with its default engine (OpenVINO), and with Keras.
 
-    Returns {"cold_start": ..., "cold_start_tensorflow": ...}, each a :func:`cli_upscale` result.
+    Returns {"cold_start": ..., "cold_start_keras": ...}, each a :func:`cli_upscale` result.
     """
     out = {}
-    for key, engine in (("cold_start", None), ("cold_start_tensorflow", "tensorflow")):
+    for key, engine in (("cold_start", None), ("cold_start_keras", "keras")):
         extra = ["--tile", str(tile), "--tile-pad", str(tile_pad)] + (["--engine", engine] if engine else [])
         cold = cli_upscale(model, 64, 64, extra)
-        how = f"--engine {engine}" if engine else "the default engine (auto: NumPy for small jobs)"
+        how = f"--engine {engine}" if engine else "the default engine (OpenVINO)"
         out[key] = {**cold, "what": f"python -m srgan upscale of a 64x64 LR PNG, {how}: process start to exit"}
         if log:
             log(f"cold start (CLI, 64x64 LR, {how}): {cold['seconds']:.2f} s, peak RSS {cold['peak_rss_mb']:.0f} MB")
+    return out
+
+
+def cli_marginal(model: str, precisions: list[str], flops: float, sgemm: float, log=None) -> dict:
+    """``python -m srgan upscale`` of a 256x256 LR minus that of a 16x16 one (start-up cancels out),
+    per precision, against the fp32 FLOP floor at the measured sgemm rate."""
+    floor = flops * 256 * 256 / (sgemm * 1e9)
+    out = {"what": "CLI seconds on a 256x256 LR minus on a 16x16 LR (median of 3 each)", "floor_seconds": floor}
+    for precision in precisions:
+        runs = {
+            size: statistics.median(
+                cli_upscale(model, size, size, ["--precision", precision])["seconds"] for _ in range(3)
+            )
+            for size in (16, 256)
+        }
+        marginal = runs[256] - runs[16]
+        out[precision] = {
+            "seconds_16": runs[16],
+            "seconds_256": runs[256],
+            "marginal": marginal,
+            "of_floor": marginal / floor,
+        }
+        if log:
+            log(f"CLI 256x256 {precision}: {marginal:.2f} s over a 16x16 run = {marginal / floor:.2f}x the fp32 floor")
     return out
 
 
@@ -283,6 +296,20 @@ def _size_name(width: int, height: int) -> str:
     return f"{width}x{height}"
 
 
+class _OnnxRuntimeEngine:
+    """The same ONNX graph in ONNX Runtime (CPU), for comparison only."""
+
+    name, precision, whole_image = "onnxruntime", "fp32", False
+
+    def __init__(self, graph: Path):
+        import onnxruntime as ort
+
+        self.session = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+
+    def __call__(self, window: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"lr": np.ascontiguousarray(window, np.float32)[None]})[0][0]
+
+
 def run_bench(
     model: str = "srresnet",
     sizes: tuple[tuple[int, int], ...] = SIZES,
@@ -290,108 +317,120 @@ def run_bench(
     budget_s: float = TIME_BUDGET_S,
     tile: int | None = None,
     tile_pad: int | None = None,
-    untiled_max_pixels: int = UNTILED_MAX_PIXELS,
     with_peers: bool = True,
     cold_start: bool = True,
     cli_memory: tuple[int, int] | None = None,
+    marginal: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> dict:
     """Measure every contender on every LR size; returns the content of ``speed.json``.
 
     ``model`` names the generator's weights (srgan and srresnet share the architecture, so their
     speed is the same). ``cli_memory`` (width, height) also runs the CLI on an LR of that size in
-    a fresh process and records its peak RSS.
+    a fresh process and records its peak RSS; ``marginal`` measures :func:`cli_marginal`.
     """
     import cv2
 
-    from srgan.evaluation import machine_info, upscaler_method
+    from srgan.engines.openvino_engine import native_bf16
+    from srgan.evaluation import upscaler_method
     from srgan.images import upscale_bicubic
-    from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, Upscaler
+    from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, Upscaler, onnx_path
+    from srgan.machine import machine_info
 
     log = log or (lambda _msg: None)
     tile = tile or DEFAULT_TILE
     tile_pad = DEFAULT_TILE_PAD if tile_pad is None else tile_pad
     skipped: dict[str, str] = {}
     result: dict = {"machine": machine_info(), "date": time.strftime("%Y-%m-%d %H:%M")}
-
+    result["settings"] = {"tile": tile, "tile_pad": tile_pad, "min_runs": min_runs, "budget_s": budget_s}
     if cold_start:
         result.update(cold_starts(model, tile, tile_pad, log))
 
-    # The NumPy engine first, before this process starts TensorFlow, as in the dashboard (which never does)
-    numpy_name = f"{model} numpy tiled"
-    numpy_engine = Upscaler(model, tile=tile, tile_pad=tile_pad, engine="numpy")
-    numpy_runs = {
-        _size_name(w, h): time_method(upscaler_method(numpy_engine), bench_image(w, h), min_runs, budget_s)
-        for w, h in sizes
-    }
-    del numpy_engine
+    def upscaler(**kw) -> Method:
+        return upscaler_method(Upscaler(model, tile=tile, tile_pad=tile_pad, **kw))
 
+    # OpenVINO first, before this process imports TensorFlow, as in the CLI and the app (which never do)
     t0 = time.perf_counter()
-    tiled = Upscaler(model, tile=tile, tile_pad=tile_pad)
-    result["warm_load_seconds"] = time.perf_counter() - t0  # build + load weights, TensorFlow imported
-    log(f"model load in a warm process: {result['warm_load_seconds']:.2f} s")
+    engines: dict[str, tuple[Method, str | None]] = {f"{model} openvino fp32": (upscaler(precision="fp32"), model)}
+    result["warm_load_seconds"] = time.perf_counter() - t0  # read + compile the ONNX graph
+    if native_bf16():
+        engines[f"{model} openvino bf16"] = (upscaler(precision="bf16"), model)
+    else:
+        skipped[f"{model} openvino bf16"] = "no native BF16 on this CPU (OpenVINO would emulate it, slowly)"
+    measured: dict[tuple[str, str], dict] = {}
+    for name, (method, _) in engines.items():
+        for w, h in sizes:
+            measured[(name, _size_name(w, h))] = time_method(method, bench_image(w, h), min_runs, budget_s)
+    sgemm = sgemm_gflops()
+    log(
+        f"model load in a warm process (OpenVINO): {result['warm_load_seconds']:.2f} s; NumPy sgemm {sgemm:.1f} GFLOP/s"
+    )
 
-    layers = conv_flops(tiled.generator)
-    flops = float(sum(r["flops_per_lr_pixel"] for r in layers))
+    from srgan.models import build_generator, inference_generator
+
+    arch = Upscaler.card_architecture(model)
+    generator = build_generator(**arch)
+    layers = conv_flops(generator)
+    flops = flops_per_lr_pixel(inference_generator(generator))  # what the engines run
     peak = cpu_peak()
-    measured = matmul_gflops()
     result["generator"] = {
         "weights": model,
-        "parameters": int(tiled.generator.count_params()),
-        "flops_per_lr_pixel": flops,
+        "parameters": int(generator.count_params()),
+        "flops_per_lr_pixel": float(sum(r["flops_per_lr_pixel"] for r in layers)),
         "layers": layers,
-        # the model inference runs: same function, tail moved before the last shuffle (more FLOPs, less time)
-        "inference_flops_per_lr_pixel": flops_per_lr_pixel(tiled.inference_model),
+        # the layout every engine runs: tail moved before the last shuffle (fewer FLOPs and bytes)
+        "inference_flops_per_lr_pixel": flops,
     }
-    result["peak"] = {**peak, "matmul_gflops": measured}
-    result["settings"] = {"tile": tile, "tile_pad": tile_pad, "min_runs": min_runs, "budget_s": budget_s}
-    log(f"generator: {flops / 1e6:.2f} MFLOP per LR pixel; peak {peak['gflops']:.1f} GFLOP/s; matmul {measured:.1f}")
+    result["peak"] = {**peak, "sgemm_gflops": sgemm}
+    log(f"generator: {flops / 1e6:.2f} MFLOP per LR pixel; nominal peak {peak['gflops']:.1f} GFLOP/s")
 
-    methods: dict[str, tuple[Method | None, str | None]] = {
-        f"{model} tiled": (upscaler_method(tiled), model),
-        numpy_name: (None, model),  # the dashboard's engine, measured above
-        "bicubic (PIL)": (upscale_bicubic, "bicubic"),  # the protocol's bicubic
-        "bicubic (cv2)": (
-            lambda lr: cv2.resize(lr, (lr.shape[1] * SCALE, lr.shape[0] * SCALE), interpolation=cv2.INTER_CUBIC),
-            None,  # OpenCV's cubic has a = -0.75, not the protocol's PIL bicubic (a = -0.5): no quality entry
-        ),
-    }
+    methods: dict[str, tuple[Method | None, str | None]] = {name: (None, key) for name, (_, key) in engines.items()}
+    methods[f"{model} keras"] = (upscaler(engine="keras"), model)
+    methods[f"{model} keras xla"] = (upscaler(engine="keras", xla=True), model)
+    try:
+        ort_engine = _OnnxRuntimeEngine(onnx_path(model) if onnx_path(model).is_file() else _onnx_file(model))
+        methods[f"{model} onnxruntime"] = (
+            upscaler_method(Upscaler.with_engine(ort_engine, tile=tile, tile_pad=tile_pad)),
+            model,
+        )
+    except ImportError:
+        skipped[f"{model} onnxruntime"] = "onnxruntime is not installed (pip install onnxruntime)"
+    methods["bicubic (PIL)"] = (upscale_bicubic, "bicubic")  # the protocol's bicubic
+    methods["bicubic (cv2)"] = (
+        lambda lr: cv2.resize(lr, (lr.shape[1] * SCALE, lr.shape[0] * SCALE), interpolation=cv2.INTER_CUBIC),
+        None,  # OpenCV's cubic has a = -0.75, not the protocol's PIL bicubic (a = -0.5): no quality entry
+    )
     if with_peers:
         from srgan.peers import opencv_peers
 
         peers, peer_skips = opencv_peers()
         methods.update({name: (m, name) for name, m in peers.items()})
         skipped.update(peer_skips)
-    untiled_cache: dict[str, Upscaler] = {}
 
     rows = []
     for width, height in sizes:
         lr = bench_image(width, height)
         size = _size_name(width, height)
         floor = flops * width * height / (peak["gflops"] * 1e9) if peak["gflops"] else None
-        entries = list(methods.items())
-        if width * height <= untiled_max_pixels:
-            if "untiled" not in untiled_cache:
-                untiled_cache["untiled"] = Upscaler(model, tile=max(max(s) for s in sizes), tile_pad=0)
-            entries.insert(1, (f"{model} untiled", (upscaler_method(untiled_cache["untiled"]), model)))
-        else:
-            skipped[f"{model} untiled {size}"] = (
-                f"over {untiled_max_pixels} LR pixels: one whole-image call would need several GB"
-            )
-        for name, (method, quality_key) in entries:
-            r = numpy_runs[size] if name == numpy_name else time_method(method, lr, min_runs, budget_s)
+        sgemm_floor = flops * width * height / (sgemm * 1e9)
+        for name, (method, quality_key) in methods.items():
+            r = measured[(name, size)] if method is None else time_method(method, lr, min_runs, budget_s)
             row = {"method": name, "quality_key": quality_key, "size": size, "lr_pixels": width * height, **r}
             if name.startswith(model):
                 row["floor_seconds"] = floor
+                row["sgemm_floor_seconds"] = sgemm_floor
                 row["fraction_of_peak"] = floor / r["seconds"] if floor else None
-                row["fraction_of_matmul"] = flops * width * height / (measured * 1e9) / r["seconds"]
+                row["fraction_of_sgemm"] = sgemm_floor / r["seconds"]
             rows.append(row)
-            extra = f", {row['fraction_of_peak']:.0%} of peak" if row.get("fraction_of_peak") else ""
+            extra = f", {row['fraction_of_sgemm']:.0%} of sgemm" if row.get("fraction_of_sgemm") else ""
             log(
-                f"{size:>9} {name:<22} {r['seconds'] * 1e3:9.1f} ms  {r['output_mpx_per_s']:7.2f} MP/s  "
+                f"{size:>9} {name:<24} {r['seconds'] * 1e3:9.1f} ms  {r['output_mpx_per_s']:7.2f} MP/s  "
                 f"peak RSS {r['peak_rss_mb']:.0f} MB{extra}"
             )
     result["results"] = rows
+    if marginal:
+        precisions = ["fp32", "bf16"] if native_bf16() else ["fp32"]
+        result["cli_marginal_256"] = cli_marginal(model, precisions, flops, sgemm, log)
     if cli_memory:
         mem = cli_upscale(model, *cli_memory, ["--tile", str(tile), "--tile-pad", str(tile_pad)])
         result["cli_memory"] = mem
@@ -400,15 +439,25 @@ def run_bench(
     return result
 
 
+def _onnx_file(model: str) -> Path:
+    """A temporary ONNX file of ``model``'s weights (where no committed graph exists, as in tests)."""
+    from srgan.inference import Upscaler, weights_path
+    from srgan.onnx_export import export_onnx
+
+    path = Path(tempfile.mkdtemp()) / f"{model}.onnx"
+    return export_onnx(weights_path(model), path, Upscaler.card_architecture(model))
+
+
 def markdown_table(result: dict) -> str:
     """The timing rows of a :func:`run_bench` result as a markdown table."""
     lines = [
-        "| LR size | method | median s | output MP/s | ms per output MP | peak RSS MB | FLOP floor s | of peak |",
+        "| LR size | method | median s | output MP/s | ms per output MP | peak RSS MB | floor s (peak / sgemm) "
+        "| of sgemm |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["results"]:
-        floor = f"{r['floor_seconds']:.3f}" if r.get("floor_seconds") else ""
-        frac = f"{r['fraction_of_peak']:.0%}" if r.get("fraction_of_peak") else ""
+        floor = f"{r['floor_seconds']:.3f} / {r['sgemm_floor_seconds']:.3f}" if r.get("sgemm_floor_seconds") else ""
+        frac = f"{r['fraction_of_sgemm']:.0%}" if r.get("fraction_of_sgemm") else ""
         lines.append(
             f"| {r['size']} | {r['method']} | {r['seconds']:.3f} | {r['output_mpx_per_s']:.2f} | "
             f"{r['ms_per_output_mpx']:.0f} | {r['peak_rss_mb']:.0f} | {floor} | {frac} |"

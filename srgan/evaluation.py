@@ -6,8 +6,6 @@ learned models (via :func:`upscaler_method`), bicubic, or a peer from :mod:`srga
 
 from __future__ import annotations
 
-import os
-import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +15,7 @@ import numpy as np
 from srgan import SCALE
 from srgan.image_io import ImageLoadError, Picture, list_images, load_image
 from srgan.images import downscale, modcrop
+from srgan.machine import machine_info
 from srgan.metrics import PROTOCOL, evaluate_pair
 
 Method = Callable[[np.ndarray], np.ndarray]
@@ -80,22 +79,6 @@ def evaluate_folder(
     keys = [k for k in ("psnr", "ssim", "psnr_rgb", "niqe", "niqe_matlab", "seconds") if rows and k in rows[0]]
     mean = {k: float(np.mean([r[k] for r in rows])) for k in keys}
     return {"protocol": PROTOCOL, "images": rows, "mean": mean, "errors": errors}
-
-
-def machine_info() -> str:
-    """CPU model, cores and library versions, for benchmark files."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import keras
-    import tensorflow as tf
-
-    return f"{cpu}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, Keras {keras.__version__}, {platform.system()}"
 
 
 def run_benchmarks(

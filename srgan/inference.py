@@ -117,12 +117,22 @@ class Upscaler:
                 f"no weights for model '{model}' at {path}: train them (python -m srgan train, see README) "
                 "or use --model bicubic"
             )
-        if architecture is None:
-            architecture = (model_card(model) or {}).get("architecture", {})
-        arch = {k: architecture[k] for k in ("num_blocks", "channels", "bicubic_skip") if k in architecture}
+        arch = self.card_architecture(model) if architecture is None else _generator_kwargs(architecture)
         check_generator_weights(path, arch)  # one line naming the file, whichever engine runs it
         graph = onnx_path(model) if weights is None and onnx_path(model).is_file() else None
         self.engine = make_engine(engine, path, arch, onnx=graph, precision=precision, xla=xla)
+
+    @staticmethod
+    def card_architecture(model: str) -> dict:
+        """The generator keyword arguments (num_blocks, channels, bicubic_skip) in a model's card."""
+        return _generator_kwargs((model_card(model) or {}).get("architecture", {}))
+
+    @classmethod
+    def with_engine(cls, engine, tile: int = DEFAULT_TILE, tile_pad: int = DEFAULT_TILE_PAD, name: str = "custom"):
+        """An Upscaler around an engine object made elsewhere (see :mod:`srgan.engines`), e.g. to compare runtimes."""
+        up = cls.__new__(cls)
+        up.name, up.tile, up.tile_pad, up.scale, up.engine = name, tile, tile_pad, SCALE, engine
+        return up
 
     @property
     def learned(self) -> bool:
@@ -231,6 +241,10 @@ class InferenceSlots:
             with self._lock:
                 self._running -= 1
             self._free.release()
+
+
+def _generator_kwargs(architecture: dict) -> dict:
+    return {k: architecture[k] for k in ("num_blocks", "channels", "bicubic_skip") if k in architecture}
 
 
 def _quantise(img: np.ndarray, dtype) -> np.ndarray:

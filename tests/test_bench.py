@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from srgan.bench import PeakRSS, conv_flops, cpu_peak, flops_per_lr_pixel, run_bench, time_method
+from srgan.bench import PeakRSS, conv_flops, cpu_peak, flops_per_lr_pixel, time_method
 from srgan.cli import main
 
 
@@ -64,30 +64,21 @@ def test_bench_command_writes_json_and_markdown(tiny_weights, tmp_path):
     assert main([*args, "--json", str(out), "--markdown", str(md), "--tile", "8", "--tile-pad", "4"]) == 0
     result = json.loads(out.read_text())
     methods = {(r["method"], r["size"]) for r in result["results"]}
-    assert methods == {
-        (m, s)
-        for m in ("srresnet tiled", "srresnet numpy tiled", "srresnet untiled", "bicubic (PIL)", "bicubic (cv2)")
-        for s in ("16x16", "24x20")
-    }
-    tiled = next(r for r in result["results"] if r["method"] == "srresnet tiled" and r["size"] == "24x20")
-    assert tiled["floor_seconds"] == pytest.approx(
-        result["generator"]["flops_per_lr_pixel"] * 480 / (result["peak"]["gflops"] * 1e9)
-    )
+    engines = ["srresnet openvino fp32", "srresnet keras", "srresnet keras xla"]
+    engines += ["srresnet openvino bf16"] if "srresnet openvino bf16" not in result["skipped"] else []
+    engines += ["srresnet onnxruntime"] if "srresnet onnxruntime" not in result["skipped"] else []
+    assert methods == {(m, s) for m in [*engines, "bicubic (PIL)", "bicubic (cv2)"] for s in ("16x16", "24x20")}
+    fp32 = next(r for r in result["results"] if r["method"] == "srresnet openvino fp32" and r["size"] == "24x20")
+    flops = result["generator"]["inference_flops_per_lr_pixel"]
+    assert fp32["floor_seconds"] == pytest.approx(flops * 480 / (result["peak"]["gflops"] * 1e9))
+    assert fp32["sgemm_floor_seconds"] == pytest.approx(flops * 480 / (result["peak"]["sgemm_gflops"] * 1e9))
     assert result["cold_start"]["seconds"] > 0 and result["cold_start"]["peak_rss_mb"] > 30
-    # TensorFlow alone is larger than the whole NumPy-engine process
-    assert result["cold_start_tensorflow"]["peak_rss_mb"] > result["cold_start"]["peak_rss_mb"] + 100
+    # TensorFlow alone is larger than the whole OpenVINO process
+    assert result["cold_start_keras"]["peak_rss_mb"] > result["cold_start"]["peak_rss_mb"] + 100
     assert main(["bench", "--cold-start-only", "--json", str(out), "--tile", "8", "--tile-pad", "4"]) == 0
     again = json.loads(out.read_text())
     assert again["results"] == result["results"] and "cold_start_date" in again
-    assert "| 24x20 | srresnet tiled |" in md.read_text()
-
-
-def test_bench_skips_untiled_over_the_limit(tiny_weights):
-    result = run_bench(
-        sizes=((16, 16),), min_runs=1, budget_s=0, untiled_max_pixels=100, with_peers=False, cold_start=False
-    )
-    assert "srresnet untiled 16x16" in result["skipped"]
-    assert all(r["method"] != "srresnet untiled" for r in result["results"])
+    assert "| 24x20 | srresnet openvino fp32 |" in md.read_text()
 
 
 def test_quality_vs_speed_joins_by_quality_key():
@@ -95,13 +86,23 @@ def test_quality_vs_speed_joins_by_quality_key():
 
     speed = {
         "results": [
-            {"method": "srresnet tiled", "quality_key": "srresnet", "size": "64x64", "ms_per_output_mpx": 900.0},
+            {
+                "method": "srresnet openvino fp32",
+                "quality_key": "srresnet",
+                "size": "64x64",
+                "ms_per_output_mpx": 900.0,
+            },
             {"method": "bicubic (cv2)", "quality_key": None, "size": "64x64", "ms_per_output_mpx": 2.0},
-            {"method": "srresnet tiled", "quality_key": "srresnet", "size": "128x128", "ms_per_output_mpx": 1.0},
+            {
+                "method": "srresnet openvino fp32",
+                "quality_key": "srresnet",
+                "size": "128x128",
+                "ms_per_output_mpx": 1.0,
+            },
         ]
     }
     bench = {"results": {"srresnet": {"Set5": {"mean": {"psnr": 29.3}}}}}
     assert quality_vs_speed(speed, bench, "64x64") == [
-        {"method": "srresnet tiled", "ms_per_output_mpx": 900.0, "psnr": 29.3},
+        {"method": "srresnet openvino fp32", "ms_per_output_mpx": 900.0, "psnr": 29.3},
         {"method": "bicubic (cv2)", "ms_per_output_mpx": 2.0, "psnr": None},
     ]

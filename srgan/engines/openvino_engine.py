@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
 import threading
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity, e.g. a container's share), at least 1."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
+from srgan.machine import usable_cores
 
 
 @cache
