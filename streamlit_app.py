@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from pages.common import page_errors
+
 st.set_page_config(page_title="SRGAN Studio", page_icon=":material/hd:", layout="wide")
 
 page = st.navigation(
@@ -11,4 +13,5 @@ page = st.navigation(
         st.Page("pages/benchmarks.py", title="Benchmarks", icon=":material/leaderboard:"),
     ]
 )
-page.run()
+with page_errors(f"showing the {page.title} page"):  # the pages catch their own; this is the last net
+    page.run()

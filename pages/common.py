@@ -1,27 +1,129 @@
-"""Streamlit helpers shared by the pages: the cached model loader and the model sidebar."""
+"""Streamlit helpers shared by the pages: the cached model loader, the model sidebar, and how the pages
+show names, errors and images safely (text as text, one-line errors, browser-safe previews)."""
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
 import streamlit as st
+from PIL import Image
 
 from srgan.inference import MODEL_NAMES, InferenceSlots, Upscaler, model_card, weights_path
 
 INFERENCE_SLOTS = 1  # upscales at once in this server process (2 cores: one uses both)
 APP_TILE = 128  # smaller than the CLI's default: less peak memory per upscale, a little slower
-# NumPy, not TensorFlow: the same function (tested), and the server never imports TensorFlow, which
-# alone takes ~600 MB, more than Community Cloud's smallest apps may use (README "Speed and memory").
-APP_ENGINE = "numpy"
+# OpenVINO on the committed ONNX graphs: the server never imports TensorFlow, which alone takes
+# ~600 MB, more than Community Cloud's smallest apps may use (README "Speed and memory").
+APP_ENGINE = "openvino"
+PRECISION_LABELS = {"auto": "Automatic", "fp32": "Exact (float32)", "bf16": "Fast (bfloat16)"}
+PREVIEW_SIDE = 4096  # longer side of a displayed preview: far within JPEG's 65,500 px, quick to send
+ST_IMAGE_WIDTH = 1460  # st.image shrinks wider images to this itself, rounding very flat ones to 0 rows
+
+LOG = logging.getLogger("srgan.app")
+# an absolute directory (POSIX or Windows) not inside a URL or a relative path: cut, keeping the file name
+_ABS_DIR = re.compile(r"(?<![\w.:/\\])(?:[A-Za-z]:)?[/\\](?:[^\s'\"/\\]+[/\\])+")
+
+
+def literal(text: str) -> str:
+    """``text`` as a Markdown code span: shown as typed, never a link, emphasis or Streamlit directive
+    (GFM links bare URLs in plain text even when escaped; code spans it leaves alone)."""
+    text = " ".join(str(text).splitlines())
+    fence = "`" * (max(map(len, re.findall(r"`+", text)), default=0) + 1)  # longer than any run inside
+    return f"{fence} {text} {fence}"  # one space each side is dropped: text may start or end with `
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """What a visitor may see of an exception: its message's first line, absolute directories cut
+    (file names kept), at most ``limit`` characters; the type's name if there is no message."""
+    lines = str(exc).strip().splitlines()
+    text = _ABS_DIR.sub("", lines[0]) if lines else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def report_unexpected(what: str, exc: Exception) -> None:
+    """Log ``exc`` with its traceback for the operator; show the visitor one line without it."""
+    LOG.exception("Unexpected error while %s", what)
+    detail = one_line(exc)
+    detail = detail if detail == type(exc).__name__ else f"{type(exc).__name__}: {detail}"
+    st.error(f"Something went wrong while {what}: {literal(detail)}", icon=":material/error:")
+
+
+@contextmanager
+def page_errors(what: str) -> Iterator[None]:
+    """Around a page's body: an unexpected error becomes one line (see :func:`report_unexpected`).
+
+    Each page has its own, as Streamlit runs a page script without streamlit_app.py while it takes
+    pages/ for a v1 pages folder (in AppTest, and on a server's first run). st.rerun, st.stop and
+    st.switch_page raise ScriptControlException, a BaseException: they pass through.
+    """
+    try:
+        yield
+    except Exception as e:
+        report_unexpected(what, e)
+
+
+def preview(img: np.ndarray) -> np.ndarray | None:
+    """A downscaled copy of ``img`` when st.image cannot show it as it is, else None: JPEG (st.image's
+    format) stops at 65,500 px a side, and st.image's own shrink to its width can leave 0 rows."""
+    h, w = img.shape[:2]
+    if max(h, w) <= PREVIEW_SIDE and w <= h * ST_IMAGE_WIDTH:
+        return None
+    f = min(PREVIEW_SIDE / max(h, w), ST_IMAGE_WIDTH / w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.BOX))
+
+
+def show_image(where: Any, img: np.ndarray, caption: str | None = None) -> None:
+    """``where.image`` (st or a column) through :func:`preview`, saying so in the caption."""
+    small = preview(img)
+    if small is not None:
+        note = f"preview, downscaled from {img.shape[1]}×{img.shape[0]}; the download is full size"
+        caption, img = (f"{caption} · {note}" if caption else note), small
+    where.image(img, caption=caption, width="stretch")
 
 
 def available_models() -> list[str]:
-    """Models that can run here: the learned ones whose weights exist, and bicubic."""
+    """Models whose weights are here (a damaged file included: see :func:`model_problems`), and bicubic."""
     return [m for m in MODEL_NAMES if m == "bicubic" or weights_path(m).is_file()]
 
 
 @st.cache_resource(show_spinner="Loading the model…")
-def get_upscaler(name: str) -> Upscaler:
+def get_upscaler(name: str, precision: str = "auto") -> Upscaler:
     """One Upscaler per model name and process, shared by all sessions (it is stateless)."""
-    return Upscaler(name, tile=APP_TILE, engine=APP_ENGINE)
+    return Upscaler(name, tile=APP_TILE, engine=APP_ENGINE, precision=precision)
+
+
+@st.cache_resource(show_spinner=False)
+def _load_problem(name: str, version: tuple[int, int]) -> str | None:
+    """Why model ``name`` cannot be loaded (None: it can). Once per version (mtime, size) of its
+    file: a damaged file is not re-read on every rerun, a replaced one is tried again."""
+    try:
+        get_upscaler(name)
+    except (ValueError, OSError) as e:  # srgan.weights_file.WeightsError is a ValueError
+        LOG.warning("Model %s is unavailable: %s", name, e)
+        return one_line(e)
+    return None
+
+
+def model_problems() -> dict[str, str]:
+    """{model: one line on why it cannot run} for the learned models whose weights file is unusable."""
+    problems = {}
+    for m in available_models():
+        if m == "bicubic":
+            continue
+        try:
+            stat = weights_path(m).stat()
+        except OSError as e:  # removed since available_models() looked
+            problems[m] = one_line(e)
+            continue
+        if why := _load_problem(m, (stat.st_mtime_ns, stat.st_size)):
+            problems[m] = why
+    return problems
 
 
 @st.cache_resource
@@ -42,9 +144,15 @@ def card_summary(name: str) -> str:
 
 
 def model_sidebar() -> str:
-    """The model picker with its card summary; returns the chosen model name."""
-    models = available_models()
+    """The model picker with its card summary; returns the chosen model name. A model whose weights
+    cannot be loaded is left out with its reason; if it was the one wanted, the next one is used."""
+    problems = model_problems()
+    present = available_models()
+    models = [m for m in present if m not in problems]
     default = next((m for m in ("srgan", "srresnet") if m in models), "bicubic")
+    wanted = st.session_state.get("model") or next((m for m in ("srgan", "srresnet") if m in present), None)
+    if wanted in problems:
+        st.error(f"{wanted} cannot be loaded ({literal(problems[wanted])}); using {default} instead.")
     if st.session_state.get("model") not in models:
         st.session_state["model"] = default
     with st.sidebar:
@@ -52,7 +160,27 @@ def model_sidebar() -> str:
             "Model", models, key="model", help="Learned models appear when weights/ holds their weights."
         )
         st.caption(card_summary(name))
-        missing = [m for m in MODEL_NAMES if m not in models]
+        missing = [m for m in MODEL_NAMES if m not in present]
         if missing:
             st.caption(f"Not available (no weights in weights/): {', '.join(missing)}.")
+        for m, why in problems.items():
+            st.caption(f"Not available: {m} ({literal(why)}).")
     return name
+
+
+def precision_sidebar() -> str:
+    """The arithmetic the learned models run in (see srgan.engines); returns auto, fp32 or bf16."""
+    from srgan.engines.openvino_engine import resolve_precision
+
+    here = "bfloat16" if resolve_precision("auto") == "bf16" else "float32"
+    labels = {**PRECISION_LABELS, "auto": f"Automatic ({here} on this server's CPU)"}
+    with st.sidebar:
+        return st.radio(
+            "Arithmetic",
+            list(labels),
+            format_func=labels.get,
+            key="precision",
+            help="bfloat16 keeps 8 bits of each number's mantissa: on CPUs with native support (Intel AMX or "
+            "AVX512-BF16) it runs several times faster, at a few hundredths of a dB of PSNR (Benchmarks page); "
+            "elsewhere it is emulated and slow. Automatic picks it only where the CPU has it.",
+        )

@@ -10,7 +10,16 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from pages.common import get_slots, get_upscaler, model_sidebar
+from pages.common import (
+    get_slots,
+    get_upscaler,
+    literal,
+    model_sidebar,
+    one_line,
+    page_errors,
+    precision_sidebar,
+    show_image,
+)
 from srgan.compare import (
     Comparison,
     abs_error_y,
@@ -73,7 +82,7 @@ def _source() -> tuple[str, Picture, bool] | None:
     try:
         pic = load_image(upload.getvalue(), max_pixels=MAX_DECODE_PIXELS)
     except ImageLoadError as e:
-        st.error(f"Cannot use **{upload.name}**: {e}")
+        st.error(f"Cannot use {literal(upload.name)}: {one_line(e)}")
         return None
     return upload.name, pic, how == "High-res image"
 
@@ -99,9 +108,11 @@ def _fit(pic: Picture, is_hr: bool) -> Picture | None:
     return Picture(fit_to_pixels(pic.rgb8(), cap, how), notes=(*pic.notes, f"{how}d to fit the app's limit"))
 
 
-def _compute(label: str, pic: Picture, is_hr: bool, model: str, example: bool = False) -> Comparison | None:
+def _compute(
+    label: str, pic: Picture, is_hr: bool, model: str, precision: str, example: bool = False
+) -> Comparison | None:
     digest = hashlib.sha1(pic.pixels.tobytes() + str(pic.pixels.shape).encode()).hexdigest()[:12]
-    key = f"{digest}-{model}-{is_hr}"
+    key = f"{digest}-{model}-{precision}-{is_hr}"
     gallery: list[dict] = st.session_state.setdefault("gallery", [])
     for item in gallery:
         if item["key"] == key:
@@ -109,7 +120,7 @@ def _compute(label: str, pic: Picture, is_hr: bool, model: str, example: bool = 
     shared = _shared_results()
     if key in shared:  # an example another session has already run
         return _remember(gallery, key, label, shared[key])
-    upscaler = get_upscaler(model)
+    upscaler = get_upscaler(model, precision)
     bar = st.progress(0.0, text="Starting…")
 
     def queued(ahead: int) -> None:
@@ -125,7 +136,7 @@ def _compute(label: str, pic: Picture, is_hr: bool, model: str, example: bool = 
             comparison = run_comparison(pic, upscaler, is_hr, progress)
     except ValueError as e:
         bar.empty()
-        st.error(f"Cannot process **{label}**: {e}")
+        st.error(f"Cannot process {literal(label)}: {one_line(e)}")
         return None
     bar.empty()
     if example:
@@ -186,7 +197,7 @@ def _panels(c: Comparison) -> dict[str, np.ndarray]:
 def _show(label: str, c: Comparison) -> None:
     h, w = c.lr.shape[:2]
     st.markdown(
-        f"**{label}** · input {w}×{h} → output {4 * w}×{4 * h} (×4) · {c.model} in {c.seconds:.1f} s"
+        f"**{literal(label)}** · input {w}×{h} → output {4 * w}×{4 * h} (×4) · {c.model} in {c.seconds:.1f} s"
         + (" · measured against the HR ground truth" if c.has_ground_truth else " · no ground truth")
     )
     for note in c.notes:
@@ -194,7 +205,7 @@ def _show(label: str, c: Comparison) -> None:
     _metrics(c)
     panels = _panels(c)
     for col, (name, img) in zip(st.columns(len(panels)), panels.items(), strict=True):
-        col.image(img, caption=name, width="stretch")
+        show_image(col, img, name)
 
     wipe_tab, zoom_tab, error_tab, chart_tab = st.tabs(["Before / after", "Zoom", "Error maps", "Metrics chart"])
     with wipe_tab:
@@ -203,14 +214,14 @@ def _show(label: str, c: Comparison) -> None:
         )
         left, right = st.selectbox("Compare", pairs, format_func=lambda p: f"{p[0]} ↔ {p[1]}", key="wipe_pair")
         frac = st.slider(f"← {left} | {right} →", 0.0, 1.0, 0.5, 0.01, key="wipe")
-        st.image(wipe(panels[left], panels[right], frac), width="stretch")
+        show_image(st, wipe(panels[left], panels[right], frac))
     with zoom_tab:
         a, b, z = st.columns(3)
         cx = a.slider("Centre x", 0.0, 1.0, 0.5, 0.01, key="zoom_x")
         cy = b.slider("Centre y", 0.0, 1.0, 0.5, 0.01, key="zoom_y")
         size = z.select_slider("Region (output pixels)", [32, 48, 64, 96, 128], 64, key="zoom_size")
         for col, (name, img) in zip(st.columns(len(panels)), panels.items(), strict=True):
-            col.image(zoom_crop(img, cx, cy, size, max(256 // size, 2)), caption=name, width="stretch")
+            show_image(col, zoom_crop(img, cx, cy, size, max(256 // size, 2)), name)
     with error_tab:
         if c.hr is None:
             st.caption("Error maps need the ground truth: upload a high-resolution image.")
@@ -277,7 +288,7 @@ def _gallery() -> None:
         c: Comparison = item["comparison"]
         col.image(item["thumb"], width="stretch")
         gain = f"{c.psnr_gain:+.2f} dB" if c.has_ground_truth else "no ground truth"
-        col.caption(f"{item['label']} · {c.model} · {gain}")
+        col.caption(f"{literal(item['label'])} · {c.model} · {gain}")
         if i and col.button("Reopen", key=f"reopen_{item['key']}"):
             gallery.insert(0, gallery.pop(i))
             st.session_state["reopen"] = item["key"]
@@ -286,19 +297,24 @@ def _gallery() -> None:
 
 st.title("Upscale & compare")
 st.caption("×4 super-resolution with SRResNet / SRGAN, next to bicubic, measured honestly against the ground truth.")
-model = model_sidebar()
-reopen = st.session_state.pop("reopen", None)
-if reopen is not None:
-    current = st.session_state["gallery"][0]
-    _show(current["label"], current["comparison"])
-else:
-    chosen = _source()
-    if chosen is not None:
-        label, pic, is_hr = chosen
-        pic = _fit(pic, is_hr)
-        if pic is not None:
-            comparison = _compute(label, pic, is_hr, model, example=st.session_state.get("source") in ("Example", None))
-            if comparison is not None:
-                st.session_state["current"] = comparison
-                _show(label, comparison)
-_gallery()
+with page_errors("upscaling and comparing"):
+    model = model_sidebar()
+    precision = precision_sidebar()
+    reopen = st.session_state.pop("reopen", None)
+    if reopen is not None:
+        current = st.session_state["gallery"][0]
+        _show(current["label"], current["comparison"])
+    else:
+        chosen = _source()
+        if chosen is not None:
+            label, pic, is_hr = chosen
+            pic = _fit(pic, is_hr)
+            if pic is not None:
+                example = st.session_state.get("source") in ("Example", None)
+                comparison = _compute(label, pic, is_hr, model, precision, example=example)
+                if comparison is not None:
+                    st.session_state["current"] = comparison
+                    _show(label, comparison)
+# apart: an error above keeps the earlier results of this session within reach
+with page_errors("showing this session's results"):
+    _gallery()

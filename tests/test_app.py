@@ -183,7 +183,7 @@ def test_benchmarks_page_shows_speed_and_the_quality_speed_chart(app, tiny_weigh
         at.switch_page("pages/benchmarks.py").run()
         assert not at.exception and not at.info
         text = " ".join(m.value for m in at.markdown)
-        assert f"{speed['generator']['flops_per_lr_pixel'] / 1e6:.2f} MFLOP per LR pixel" in text
+        assert f"{speed['generator']['inference_flops_per_lr_pixel'] / 1e6:.2f} MFLOP per LR pixel" in text
         assert at.selectbox[-1].value == "16x16"
         assert len(at.get("plotly_chart")) >= 3  # per-set bars, per-image scatter, quality against speed
     finally:
@@ -206,3 +206,122 @@ def test_no_page_loads_tensorflow_into_the_server(tiny_weights):
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- issue 16: the app never shows a traceback -----------------------------------------------------------
+
+
+def _markdown_elements(at) -> list:
+    """Every element whose text Streamlit renders as Markdown."""
+    return [*at.markdown, *at.caption, *at.error, *at.warning, *at.info, *at.success]
+
+
+def _assert_no_links(at, name: str) -> None:
+    markdown_it = pytest.importorskip("markdown_it")  # CommonMark, as Streamlit's renderer (keras needs it, via rich)
+    md = markdown_it.MarkdownIt("commonmark")
+    shown = False
+    for el in _markdown_elements(at):
+        for block in md.parse(el.value):
+            for tok in block.children or []:
+                assert tok.type not in ("link_open", "autolink", "html_inline"), el.value
+                # GFM turns bare URLs in text into links (remark-gfm): names must stay out of plain text
+                assert tok.type == "code_inline" or "http" not in tok.content, el.value
+                shown |= tok.type == "code_inline" and tok.content == name
+    assert shown  # the name itself is on the page, literally
+
+
+def test_very_wide_lr_upload_is_shown_as_a_preview(app):
+    at = _upload(app.run(), "Low-res image", "strip.png", _png(smooth_image(1, 65535)))
+    assert not at.exception and not at.error
+    assert at.session_state["current"].sr.shape == (4, 4 * 65535, 3)  # the result itself is full size
+    captions = [c for img in at.image for c in img.captions]
+    previews = [c for c in captions if "preview, downscaled from 262140×4" in c]
+    assert len(previews) == 4, captions  # LR, bicubic and SR panels, and the wipe (zoom crops are small)
+    assert len(at.download_button) == 2  # full size
+
+
+@pytest.mark.parametrize(
+    ("shape", "shown"),
+    [
+        ((4, 262140), (1, 1460)),  # wider than JPEG allows
+        ((262140, 4), (4096, 1)),  # taller
+        ((2, 4096), (1, 1460)),  # JPEG could, but st.image's own shrink to 1460 px wide would leave 0 rows
+        ((3000, 2000), None),  # an ordinary large result is shown as it is
+        ((3, 4096), None),  # st.image shrinks it to 1460x1 itself
+    ],
+)
+def test_preview_keeps_displayed_images_browser_safe(shape, shown):
+    from pages.common import preview
+
+    small = preview(np.zeros((*shape, 3), np.uint8))
+    assert (None if small is None else small.shape[:2]) == shown
+
+
+def test_markdown_in_a_file_name_is_shown_as_text(app):
+    name = "[x](http://evil.example).png"
+    at = _upload(app.run(), "High-res image", name, b"not an image")
+    assert not at.exception
+    assert any("not a recognised image" in e.value for e in at.error)
+    _assert_no_links(at, name)
+    at = _upload(at, "High-res image", name, _png(smooth_image(48, 48, seed=3)))
+    assert not at.exception and not at.error
+    _assert_no_links(at, name)  # the result's heading and the gallery caption
+
+
+def test_damaged_weights_file_falls_back_and_names_the_file(app, tiny_weights_dir, tmp_path, monkeypatch):
+    import shutil
+
+    import streamlit as st
+
+    folder = tmp_path / "weights"
+    shutil.copytree(tiny_weights_dir, folder)
+    broken = folder / "srgan_x4.weights.h5"
+    broken.write_bytes(broken.read_bytes()[:1000])  # truncated
+    monkeypatch.setenv("SRGAN_WEIGHTS", str(folder))
+    st.cache_resource.clear()  # the models are cached per process by name
+    try:
+        at = app.run()
+        assert not at.exception
+        errors = [e.value for e in at.error]
+        assert len(errors) == 1 and "srgan_x4.weights.h5" in errors[0], errors
+        assert "\n" not in errors[0] and str(tmp_path) not in errors[0]  # one line, no server path
+        picker = at.sidebar.selectbox(key="model")
+        assert picker.value == "srresnet" and "srgan" not in picker.options
+        assert any("srgan" in c.value and "srgan_x4.weights.h5" in c.value for c in at.sidebar.caption)
+        assert [m.label for m in at.metric][1] == "PSNR srresnet"
+        picker.set_value("bicubic").run()
+        assert not at.exception and not at.error
+        assert at.session_state["current"].model == "bicubic"
+    finally:
+        st.cache_resource.clear()
+
+
+@pytest.mark.parametrize(
+    ("target", "page"),
+    [("srgan.compare.run_comparison", "pages/upscale.py"), ("srgan.cards.validation_points", "pages/architecture.py")],
+)
+def test_unexpected_error_in_a_page_is_one_line(app, monkeypatch, caplog, target, page):
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom in /srv/app/secret/module.py\nsecond line")
+
+    at = app.run()
+    # a fresh upload, so the upscale page computes (the example's result is cached)
+    at = _upload(at, "High-res image", "fresh.png", _png(smooth_image(40, 44, seed=11)))
+    monkeypatch.setattr(target, boom)
+    with caplog.at_level("ERROR"):
+        if page == "pages/upscale.py":
+            at = _upload(at, "High-res image", "other.png", _png(smooth_image(40, 44, seed=12)))
+        else:
+            at.switch_page(page).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("Something went wrong while"), errors
+    assert "boom in module.py" in errors[0] and "/srv" not in errors[0] and "second line" not in errors[0]
+    assert "Traceback" in caplog.text and "/srv/app/secret/module.py" in caplog.text  # the server log has it all
+
+
+def test_config_hides_error_details_from_visitors():
+    import tomllib
+
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
