@@ -116,3 +116,33 @@ def run_benchmarks(
         "results": results,
         "skipped": skipped or {},
     }
+
+
+def precision_gap(
+    model: str,
+    data_root: Path,
+    weights: Path | None = None,
+    architecture: dict | None = None,
+    sets: tuple[str, ...] = BENCHMARK_SETS,
+) -> dict:
+    """Mean PSNR of ``model`` on each set with OpenVINO in float32 and in bfloat16, and their
+    difference (bf16 - fp32, dB): what the ``bf16`` precision costs. Sets absent under ``data_root``
+    are left out. bfloat16 is emulated where the CPU lacks it: slower, the same numbers."""
+    from srgan.inference import Upscaler
+
+    methods = {
+        p: upscaler_method(Upscaler(model, weights=weights, architecture=architecture, precision=p))
+        for p in ("fp32", "bf16")
+    }
+    out: dict[str, dict] = {}
+    for set_name in sets:
+        folder = data_root / "benchmark" / set_name
+        if not folder.is_dir():
+            continue
+        psnr = {p: evaluate_folder(folder, m)["mean"]["psnr"] for p, m in methods.items()}
+        out[set_name] = {
+            "psnr_fp32": psnr["fp32"],
+            "psnr_bf16": psnr["bf16"],
+            "bf16_minus_fp32": psnr["bf16"] - psnr["fp32"],
+        }
+    return out
