@@ -31,13 +31,21 @@ from srgan.compare import (
     wipe,
     zoom_crop,
 )
-from srgan.image_io import ImageLoadError, Picture, encode_png, load_image
+from srgan.image_io import (
+    IMAGE_EXTENSIONS,
+    ImageLoadError,
+    Picture,
+    encode_png,
+    image_size,
+    load_image,
+)
 from srgan.images import enlarge_nearest
 from srgan.metrics import PROTOCOL
 
 MAX_LR_PIXELS = 512 * 512  # largest LR the app super-resolves (a few seconds per 128x128 on 2 cores)
-MAX_DECODE_PIXELS = 40_000_000  # uploads above this are refused before decoding
-GALLERY_SIZE = 6  # comparisons kept per browser session
+GALLERY_SIZE = 6  # results listed per browser session
+GALLERY_MB = 120  # of them, kept in full per session (the newest always); older ones keep a thumbnail
+UPLOAD_TYPES = tuple(ext.lstrip(".") for ext in IMAGE_EXTENSIONS)
 ERROR_MAP_SIDE = 512  # error maps larger than this are shown as block means
 
 
@@ -58,8 +66,9 @@ def _png(img: np.ndarray) -> bytes:
     return encode_png(Picture(img))
 
 
-def _source() -> tuple[str, Picture, bool] | None:
-    """(label, picture, is_hr) from the chosen input, or None when there is nothing yet."""
+def _source() -> tuple[str, Picture | bytes, bool] | None:
+    """(label, source, is_hr) from the chosen input, or None when there is nothing yet. The source is
+    an example's picture, or an upload's bytes: those are decoded in the inference queue, one at a time."""
     how = st.segmented_control(
         "Input",
         ["Example", "High-res image", "Low-res image"],
@@ -74,48 +83,59 @@ def _source() -> tuple[str, Picture, bool] | None:
         return name, Picture(examples[name]), True
     upload = st.file_uploader(
         f"Upload a {'high' if how == 'High-res image' else 'low'}-resolution image",
-        type=["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "gif"],
+        type=list(UPLOAD_TYPES),
         key=f"upload_{how}",
     )
     if upload is None:
         return None
+    return upload.name, upload.getvalue(), how == "High-res image"
+
+
+def _fit_choice(label: str, source: Picture | bytes, is_hr: bool) -> str | None:
+    """ "none" when the image is within the app's size cap, else the user's choice ("downscale" or
+    "crop"); None (with a one-line error) when the file's header cannot be read or is over the limit."""
     try:
-        pic = load_image(upload.getvalue(), max_pixels=MAX_DECODE_PIXELS)
-    except ImageLoadError as e:
-        st.error(f"Cannot use {literal(upload.name)}: {one_line(e)}")
+        w, h = (source.width, source.height) if isinstance(source, Picture) else image_size(source)
+    except ImageLoadError as e:  # unreadable header, or over MAX_PIXELS: before any decoding
+        st.error(f"Cannot use {literal(label)}: {one_line(e)}")
         return None
-    return upload.name, pic, how == "High-res image"
-
-
-def _fit(pic: Picture, is_hr: bool) -> Picture | None:
-    """Apply the app's size cap, letting the user choose to downscale or crop."""
     cap = MAX_LR_PIXELS * (16 if is_hr else 1)
-    if pic.width * pic.height <= cap:
-        return pic
+    if w * h <= cap:
+        return "none"
     side = int(cap**0.5)
     st.warning(
-        f"This image is {pic.width}×{pic.height} ({pic.width * pic.height / 1e6:.1f} Mpx). The app handles "
+        f"This image is {w}×{h} ({w * h / 1e6:.1f} Mpx). The app handles "
         f"{'high-res images' if is_hr else 'low-res inputs'} up to {cap / 1e6:.2f} Mpx (about {side}×{side}); "
         "the CLI has no such limit."
     )
-    how = st.radio(
+    return st.radio(
         "Make it fit by",
         ["downscale", "crop"],
         horizontal=True,
         key="fit_how",
         format_func=lambda h: {"downscale": "downscaling it", "crop": "cropping the centre"}[h],
     )
-    return Picture(fit_to_pixels(pic.rgb8(), cap, how), notes=(*pic.notes, f"{how}d to fit the app's limit"))
+
+
+def _decode(source: Picture | bytes, is_hr: bool, fit: str) -> Picture:
+    """The picture to compare, within the app's cap: a large JPEG is reduced while it is decoded."""
+    cap = MAX_LR_PIXELS * (16 if is_hr else 1)
+    downscale = cap if fit == "downscale" else None
+    pic = source if isinstance(source, Picture) else load_image(source, fit_pixels=downscale)
+    if fit == "crop" and pic.width * pic.height > cap:
+        pic = Picture(fit_to_pixels(pic.rgb8(), cap, "crop"), notes=(*pic.notes, "cropped to fit the app's limit"))
+    return pic
 
 
 def _compute(
-    label: str, pic: Picture, is_hr: bool, model: str, precision: str, example: bool = False
+    label: str, source: Picture | bytes, is_hr: bool, fit: str, model: str, precision: str, example: bool = False
 ) -> Comparison | None:
-    digest = hashlib.sha1(pic.pixels.tobytes() + str(pic.pixels.shape).encode()).hexdigest()[:12]
-    key = f"{digest}-{model}-{precision}-{is_hr}"
+    raw = source.pixels.tobytes() + str(source.pixels.shape).encode() if isinstance(source, Picture) else source
+    digest = hashlib.sha1(raw).hexdigest()[:12]
+    key = f"{digest}-{fit}-{model}-{precision}-{is_hr}"
     gallery: list[dict] = st.session_state.setdefault("gallery", [])
     for item in gallery:
-        if item["key"] == key:
+        if item["key"] == key and item["comparison"] is not None:
             return item["comparison"]
     shared = _shared_results()
     if key in shared:  # an example another session has already run
@@ -131,10 +151,11 @@ def _compute(
         bar.progress(done / total, text=f"Tile {done}/{total} · {time.perf_counter() - t0:.1f} s")
 
     try:
+        # decoding too is in the queue: a large upload's pixels exist for one session at a time
         with get_slots().hold(on_wait=queued):
             t0 = time.perf_counter()  # time the work, not the wait
-            comparison = run_comparison(pic, upscaler, is_hr, progress)
-    except ValueError as e:
+            comparison = run_comparison(_decode(source, is_hr, fit), upscaler, is_hr, progress)
+    except ValueError as e:  # ImageLoadError is one
         bar.empty()
         st.error(f"Cannot process {literal(label)}: {one_line(e)}")
         return None
@@ -145,8 +166,19 @@ def _compute(
 
 
 def _remember(gallery: list[dict], key: str, label: str, comparison: Comparison) -> Comparison:
-    gallery.insert(0, {"key": key, "label": label, "comparison": comparison, "thumb": _thumb(comparison.sr)})
+    """Put a result first in this session's gallery. Older results beyond :data:`GALLERY_MB` keep only
+    their thumbnail: a session's memory stays bounded whatever it uploads."""
+    gallery[:] = [item for item in gallery if item["key"] != key]
+    c = comparison
+    summary = f"{c.model} · " + (f"{c.psnr_gain:+.2f} dB" if c.has_ground_truth else "no ground truth")
+    gallery.insert(0, {"key": key, "label": label, "comparison": c, "thumb": _thumb(c.sr), "summary": summary})
     del gallery[GALLERY_SIZE:]
+    held = 0
+    for item in gallery:
+        if item["comparison"] is not None:
+            held += item["comparison"].nbytes
+            if held > GALLERY_MB * 1e6 and item is not gallery[0]:
+                item["comparison"] = None
     return comparison
 
 
@@ -285,11 +317,11 @@ def _gallery() -> None:
     st.subheader("This session")
     cols = st.columns(len(gallery))
     for i, (col, item) in enumerate(zip(cols, gallery, strict=True)):
-        c: Comparison = item["comparison"]
         col.image(item["thumb"], width="stretch")
-        gain = f"{c.psnr_gain:+.2f} dB" if c.has_ground_truth else "no ground truth"
-        col.caption(f"{literal(item['label'])} · {c.model} · {gain}")
-        if i and col.button("Reopen", key=f"reopen_{item['key']}"):
+        col.caption(f"{literal(item['label'])} · {item['summary']}")
+        if item["comparison"] is None:
+            col.caption("Thumbnail only: this session's memory keeps the newest results in full.")
+        elif i and col.button("Reopen", key=f"reopen_{item['key']}"):
             gallery.insert(0, gallery.pop(i))
             st.session_state["reopen"] = item["key"]
             st.rerun()
@@ -307,11 +339,11 @@ with page_errors("upscaling and comparing"):
     else:
         chosen = _source()
         if chosen is not None:
-            label, pic, is_hr = chosen
-            pic = _fit(pic, is_hr)
-            if pic is not None:
+            label, source, is_hr = chosen
+            fit = _fit_choice(label, source, is_hr)
+            if fit is not None:
                 example = st.session_state.get("source") in ("Example", None)
-                comparison = _compute(label, pic, is_hr, model, precision, example=example)
+                comparison = _compute(label, source, is_hr, fit, model, precision, example=example)
                 if comparison is not None:
                     st.session_state["current"] = comparison
                     _show(label, comparison)

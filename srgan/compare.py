@@ -45,6 +45,11 @@ class Comparison:
         return self.hr is not None
 
     @property
+    def nbytes(self) -> int:
+        """Memory held by the images."""
+        return sum(a.nbytes for a in (self.lr, self.bicubic, self.sr, self.hr) if a is not None)
+
+    @property
     def psnr_gain(self) -> float | None:
         """SR PSNR minus bicubic PSNR in dB (None without ground truth)."""
         return self.metrics["sr"]["psnr"] - self.metrics["bicubic"]["psnr"] if self.metrics else None

@@ -8,6 +8,7 @@ decoding the full image. :func:`encode_png` writes a picture back in its own mod
 from __future__ import annotations
 
 import io
+import math
 import re
 import struct
 import warnings
@@ -203,15 +204,9 @@ def _one_line(e: Exception) -> str:
     return text[:200]
 
 
-def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES) -> Picture:
-    """Decode an image file (path or bytes) into a :class:`Picture`.
-
-    Applies EXIF orientation, takes the first frame of animations, converts palette/CMYK, keeps
-    alpha, grey and 16-bit depth. Raises :class:`ImageLoadError` with a one-line reason for
-    anything else: missing, empty, oversized (bytes, or pixels as declared by the header, checked
-    before decoding), unrecognised, truncated or corrupt files.
-    """
-    data = _read_bytes(source, max_bytes)
+def _open_header(data: bytes, max_pixels: int) -> Image.Image:
+    """PIL's lazy image (header parsed, pixels not decoded), or :class:`ImageLoadError` in one line
+    for an unreadable header or a declared size over ``max_pixels``."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # our own limits and errors replace PIL's warnings
@@ -229,6 +224,29 @@ def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, max_byt
         raise ImageLoadError(f"image has no pixels ({w}x{h})")
     if w * h > max_pixels:
         raise ImageLoadError(f"image is {w}x{h} = {w * h / 1e6:.1f} Mpx; the limit is {max_pixels / 1e6:.1f} Mpx")
+    return im
+
+
+def load_image(
+    source: str | Path | bytes,
+    max_pixels: int = MAX_PIXELS,
+    max_bytes: int = MAX_BYTES,
+    fit_pixels: int | None = None,
+) -> Picture:
+    """Decode an image file (path or bytes) into a :class:`Picture`.
+
+    Applies EXIF orientation, takes the first frame of animations, converts palette/CMYK, keeps
+    alpha, grey and 16-bit depth. Raises :class:`ImageLoadError` with a one-line reason for
+    anything else: missing, empty, oversized (bytes, or pixels as declared by the header, checked
+    before decoding), unrecognised, truncated or corrupt files.
+
+    ``fit_pixels``: downscale larger images to at most this many pixels (aspect kept, antialiased,
+    in the image's own bit depth; a note says so). JPEGs are then decoded at a reduced size in the
+    first place (libjpeg's DCT scaling, 1/2 to 1/8), so a large photo never exists at full size.
+    """
+    data = _read_bytes(source, max_bytes)
+    im = _open_header(data, max_pixels)
+    w, h = im.size
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "Corrupt EXIF data": the file still decodes
@@ -238,6 +256,9 @@ def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, max_byt
             else:
                 if frames > 1:
                     im.seek(0)
+                if fit_pixels and w * h > fit_pixels and im.format == "JPEG":
+                    f = (fit_pixels / (w * h)) ** 0.5  # draft keeps at least the size asked for
+                    im.draft(im.mode, (math.ceil(w * f), math.ceil(h * f)))
                 im.load()
                 orientation = im.getexif().get(0x0112, 1)
                 pic = _from_pil(ImageOps.exif_transpose(im))
@@ -249,7 +270,45 @@ def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, max_byt
         raise ImageLoadError(f"image data is truncated or corrupt ({_one_line(e)})") from None
     if frames > 1:
         pic = replace(pic, notes=(*pic.notes, f"first of {frames} frames used"))
+    if fit_pixels and pic.width * pic.height > fit_pixels:
+        pic = fit_picture(pic, fit_pixels, (w, h))
     return pic
+
+
+def image_size(source: str | Path | bytes, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES) -> tuple[int, int]:
+    """(width, height) as the file's header declares it (EXIF orientation applied), without decoding
+    the pixels; the same one-line :class:`ImageLoadError` as :func:`load_image` for a bad header or size."""
+    im = _open_header(_read_bytes(source, max_bytes), max_pixels)
+    w, h = im.size
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            rotated = im.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # by 90 degrees
+        except Exception:  # a damaged EXIF block: load_image says more when it decodes
+            rotated = False
+    return (h, w) if rotated else (w, h)
+
+
+def fit_picture(pic: Picture, max_pixels: int, original: tuple[int, int] | None = None) -> Picture:
+    """``pic`` downscaled to at most ``max_pixels`` pixels (aspect kept, antialiased bicubic, in its own
+    bit depth, alpha too), with a note naming the ``original`` size (default: ``pic``'s)."""
+    import cv2
+
+    h, w = pic.height, pic.width
+    f = min(1.0, (max_pixels / (h * w)) ** 0.5)
+    size = (max(1, int(w * f)), max(1, int(h * f)))
+    if size == (w, h):
+        return pic
+
+    def shrink(arr: np.ndarray) -> np.ndarray:
+        if arr.dtype == np.uint8:  # PIL's antialiased bicubic, as the protocol's downscale
+            return np.asarray(Image.fromarray(arr).resize(size, Image.Resampling.BICUBIC))
+        return cv2.resize(arr, size, interpolation=cv2.INTER_AREA)  # 16-bit: PIL has no RGB mode for it
+
+    ow, oh = original or (w, h)
+    note = f"downscaled from {ow}x{oh} to {size[0]}x{size[1]} to fit {max_pixels / 1e6:.1f} Mpx"
+    alpha = None if pic.alpha is None else shrink(pic.alpha)
+    return replace(pic, pixels=shrink(pic.pixels), alpha=alpha, notes=(*pic.notes, note))
 
 
 def encode_png(pic: Picture) -> bytes:

@@ -244,3 +244,35 @@ def test_svg_or_text_named_png_is_refused(tmp_path, data):
     with pytest.raises(ImageLoadError, match="not a recognised image") as info:
         load_image(path)
     assert "\n" not in str(info.value)
+
+
+def test_fit_pixels_decodes_a_large_jpeg_small_and_keeps_depth_elsewhere(tmp_path):
+    # bounded memory for the app: a large photo is reduced while it is decoded, never held at full size
+    import io
+    import resource
+
+    import cv2
+    from PIL import Image
+
+    from srgan.image_io import image_size, load_image
+
+    rgb = np.zeros((3000, 4000, 3), np.uint8)
+    rgb[:, :, 0] = np.linspace(0, 255, 4000, dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=90)
+    assert image_size(buf.getvalue()) == (4000, 3000)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    pic = load_image(buf.getvalue(), fit_pixels=1_000_000)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert pic.width * pic.height <= 1_000_000 and abs(pic.width / pic.height - 4 / 3) < 0.01
+    assert any("downscaled from 4000x3000" in n for n in pic.notes)
+    assert grown_mb < 30, f"peak RSS grew {grown_mb:.0f} MB: the 36 MB full-size image was decoded"
+    assert abs(int(pic.pixels[0, -1, 0]) - 255) < 8  # the content is the image's, reduced
+    # 16-bit RGBA: reduced in 16 bits, alpha too
+    deep = (np.random.default_rng(0).random((400, 300, 4)) * 65535).astype(np.uint16)
+    _, png = cv2.imencode(".png", deep)
+    pic16 = load_image(png.tobytes(), fit_pixels=30_000)
+    assert pic16.bit_depth == 16 and pic16.alpha is not None and pic16.alpha.dtype == np.uint16
+    assert pic16.width * pic16.height <= 30_000 and pic16.alpha.shape == pic16.pixels.shape[:2]
+    small = load_image(png.tobytes(), fit_pixels=10**7)  # within the limit: untouched
+    assert (small.width, small.height) == (300, 400) and not small.notes
