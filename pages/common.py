@@ -20,6 +20,7 @@ APP_TILE = 128  # smaller than the CLI's default: less peak memory per upscale, 
 # OpenVINO on the committed ONNX graphs: the server never imports TensorFlow, which alone takes
 # ~600 MB, more than Community Cloud's smallest apps may use (README "Speed and memory").
 APP_ENGINE = "openvino"
+MAX_LR_PIXELS = 512 * 512  # largest LR the app super-resolves (seconds on 2 cores; the CLI has no cap)
 PRECISION_LABELS = {"auto": "Automatic", "fp32": "Exact (float32)", "bf16": "Fast (bfloat16)"}
 PREVIEW_SIDE = 4096  # longer side of a displayed preview: far within JPEG's 65,500 px, quick to send
 ST_IMAGE_WIDTH = 1460  # st.image shrinks wider images to this itself, rounding very flat ones to 0 rows
@@ -87,6 +88,11 @@ def show_image(where: Any, img: np.ndarray, caption: str | None = None) -> None:
     where.image(img, caption=caption, width="stretch")
 
 
+def app_pixel_cap(is_hr: bool) -> int:
+    """Largest upload the app takes without downscaling or cropping it: an HR of 16x the LR cap."""
+    return MAX_LR_PIXELS * (16 if is_hr else 1)
+
+
 def available_models() -> list[str]:
     """Models whose weights are here (a damaged file included: see :func:`model_problems`), and bicubic."""
     return [m for m in MODEL_NAMES if m == "bicubic" or weights_path(m).is_file()]
@@ -95,7 +101,7 @@ def available_models() -> list[str]:
 @st.cache_resource(show_spinner="Loading the model…")
 def get_upscaler(name: str, precision: str = "auto") -> Upscaler:
     """One Upscaler per model name and process, shared by all sessions (it is stateless)."""
-    return Upscaler(name, tile=APP_TILE, engine=APP_ENGINE, precision=precision)
+    return Upscaler(name, tile=APP_TILE, engine=APP_ENGINE, precision=precision, low_memory=True)
 
 
 @st.cache_resource(show_spinner=False)
@@ -103,7 +109,9 @@ def _load_problem(name: str, version: tuple[int, int]) -> str | None:
     """Why model ``name`` cannot be loaded (None: it can). Once per version (mtime, size) of its
     file: a damaged file is not re-read on every rerun, a replaced one is tried again."""
     try:
-        get_upscaler(name)
+        release = getattr(get_upscaler(name).engine, "release", None)
+        if release:  # compiled only to check it; its memory comes back until it is used
+            release()
     except (ValueError, OSError) as e:  # srgan.weights_file.WeightsError is a ValueError
         LOG.warning("Model %s is unavailable: %s", name, e)
         return one_line(e)
@@ -180,7 +188,7 @@ def precision_sidebar() -> str:
             list(labels),
             format_func=labels.get,
             key="precision",
-            help="bfloat16 keeps 8 bits of each number's mantissa: on CPUs with native support (Intel AMX or "
-            "AVX512-BF16) it runs several times faster, at a few hundredths of a dB of PSNR (Benchmarks page); "
-            "elsewhere it is emulated and slow. Automatic picks it only where the CPU has it.",
+            help="bfloat16 keeps 8 bits of each number's mantissa. On CPUs with Intel AMX it runs several times "
+            "faster than float32; without AMX it is slower. It changed PSNR by less than 0.01 dB on the benchmark "
+            "sets. Automatic picks it only where the CPU has AMX.",
         )

@@ -11,6 +11,7 @@ import streamlit as st
 from PIL import Image
 
 from pages.common import (
+    app_pixel_cap,
     get_slots,
     get_upscaler,
     literal,
@@ -42,7 +43,6 @@ from srgan.image_io import (
 from srgan.images import enlarge_nearest
 from srgan.metrics import PROTOCOL
 
-MAX_LR_PIXELS = 512 * 512  # largest LR the app super-resolves (a few seconds per 128x128 on 2 cores)
 GALLERY_SIZE = 6  # results listed per browser session
 GALLERY_MB = 120  # of them, kept in full per session (the newest always); older ones keep a thumbnail
 UPLOAD_TYPES = tuple(ext.lstrip(".") for ext in IMAGE_EXTENSIONS)
@@ -99,7 +99,7 @@ def _fit_choice(label: str, source: Picture | bytes, is_hr: bool) -> str | None:
     except ImageLoadError as e:  # unreadable header, or over MAX_PIXELS: before any decoding
         st.error(f"Cannot use {literal(label)}: {one_line(e)}")
         return None
-    cap = MAX_LR_PIXELS * (16 if is_hr else 1)
+    cap = app_pixel_cap(is_hr)
     if w * h <= cap:
         return "none"
     side = int(cap**0.5)
@@ -119,7 +119,7 @@ def _fit_choice(label: str, source: Picture | bytes, is_hr: bool) -> str | None:
 
 def _decode(source: Picture | bytes, is_hr: bool, fit: str) -> Picture:
     """The picture to compare, within the app's cap: a large JPEG is reduced while it is decoded."""
-    cap = MAX_LR_PIXELS * (16 if is_hr else 1)
+    cap = app_pixel_cap(is_hr)
     downscale = cap if fit == "downscale" else None
     pic = source if isinstance(source, Picture) else load_image(source, fit_pixels=downscale)
     if fit == "crop" and pic.width * pic.height > cap:

@@ -9,6 +9,10 @@ image, so a session shown another's result fails. Reports completed, failed, p50
 Bounded and self-stopping: N sessions, each with a timeout, then the server is stopped.
 
     python scripts/load_test.py --sessions 4 --size 256        # shipped weights
+    python scripts/load_test.py --sessions 3 --size 6000 --jpeg --rgba16   # 3 large JPEGs + a 16-bit RGBA PNG
+
+Large uploads are what bounds the server's memory: the app reduces them to its cap while it decodes
+them, one at a time in its inference queue; the result is checked against the same pipeline here.
 """
 
 from __future__ import annotations
@@ -93,7 +97,53 @@ def hr_image(size: int, seed: int) -> np.ndarray:
     return np.clip(img + np.int16(seed * 23 % 80) - 40, 0, 255).astype(np.uint8)
 
 
-def one_session(url: str, index: int, photo: Path, lr_side: int, timeout: float, start: threading.Barrier) -> dict:
+def photo_like(size: int, seed: int) -> np.ndarray:
+    """A uint8 (size, size, 3) image that compresses like a photograph (smooth shapes, fine grain):
+    about 0.13 bytes per pixel as JPEG q90, so 6000x6000 is ~4.6 MB as a camera's file would be."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)
+    img = np.asarray(Image.fromarray(small).resize((size, size), Image.Resampling.BICUBIC), np.int16)
+    grain = rng.integers(-3, 4, (size // 8 + 1, size // 8 + 1, 1), dtype=np.int16)
+    return np.clip(img + np.kron(grain, np.ones((8, 8, 1), np.int16))[:size, :size], 0, 255).astype(np.uint8)
+
+
+def make_uploads(sessions: int, size: int, jpeg: bool, rgba16: bool, folder: Path) -> list[Path]:
+    """One file per session: ``size`` x ``size`` PNG (or photo-like JPEG q90), plus with ``rgba16`` a
+    16-bit RGBA PNG of the same size (flat blocks: a small file that decodes to a large image)."""
+    import cv2
+    from PIL import Image
+
+    paths = []
+    for i in range(sessions):
+        path = folder / f"session{i}.{'jpg' if jpeg else 'png'}"
+        if jpeg:
+            Image.fromarray(photo_like(size, i)).save(path, quality=90)
+        else:
+            Image.fromarray(hr_image(size, i)).save(path)
+        paths.append(path)
+    if rgba16:
+        blocks = np.random.default_rng(99).integers(0, 65536, (6, 6, 4)).astype(np.uint16)
+        rgba = np.kron(blocks, np.ones((-(-size // 6), -(-size // 6), 1), np.uint16))[:size, :size]
+        path = folder / f"session{sessions}_rgba16.png"
+        cv2.imwrite(str(path), np.ascontiguousarray(rgba[..., [2, 1, 0, 3]]))
+        paths.append(path)
+    return paths
+
+
+def expected_comparison(photo: Path, upscaler):
+    """What the app shows for ``photo`` uploaded as high-res: the same decode, fit and comparison."""
+    from pages.common import app_pixel_cap
+    from srgan.compare import run_comparison
+    from srgan.image_io import load_image
+
+    return run_comparison(load_image(photo.read_bytes(), fit_pixels=app_pixel_cap(True)), upscaler, is_hr=True)
+
+
+def one_session(
+    url: str, index: int, photo: Path, lr_size: tuple[int, int], timeout: float, start: threading.Barrier
+) -> dict:
     """One browser: open the app, upload ``photo`` as high-res, wait for its result, read the metrics."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -110,7 +160,7 @@ def one_session(url: str, index: int, photo: Path, lr_side: int, timeout: float,
         upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type='file']")))
         t0 = time.perf_counter()
         upload.send_keys(str(photo))
-        done = f"{photo.name} · input {lr_side}×{lr_side}"
+        done = f"{photo.name} · input {lr_size[0]}×{lr_size[1]}"
         saw_queue = False
         while time.perf_counter() - t0 < timeout:
             body = driver.find_element(By.TAG_NAME, "body").text
@@ -151,34 +201,35 @@ def _upscaler_with_env(model: str, env: dict):
 
 
 def run_load_test(
-    sessions: int = 4, size: int = 256, model: str = "srgan", timeout: float = 600.0, env: dict | None = None
+    sessions: int = 4,
+    size: int = 256,
+    model: str = "srgan",
+    timeout: float = 600.0,
+    env: dict | None = None,
+    jpeg: bool = False,
+    rgba16: bool = False,
 ) -> dict:
-    """``sessions`` browsers at once against one server; returns counts, latencies and memory."""
-    from PIL import Image
-
-    from srgan.compare import run_comparison
-    from srgan.image_io import Picture
-
+    """``sessions`` browsers at once against one server (one more with ``rgba16``); returns counts,
+    latencies and the server's memory."""
     folder = Path(tempfile.mkdtemp())
-    images = [hr_image(size, seed) for seed in range(sessions)]
-    photos = []
-    for i, img in enumerate(images):
-        photos.append(folder / f"session{i}.png")
-        Image.fromarray(img).save(photos[-1])
-    results: list[dict] = [{"index": i, "error": "did not finish"} for i in range(sessions)]
-    start = threading.Barrier(sessions)
+    photos = make_uploads(sessions, size, jpeg, rgba16, folder)
+    upscaler = _upscaler_with_env(model, env or {})  # the same weights the server uses
+    expected = [expected_comparison(p, upscaler) for p in photos]
+    results: list[dict] = [{"index": i, "error": "did not finish"} for i in range(len(photos))]
+    start = threading.Barrier(len(photos))
 
     with streamlit_server(env) as (url, pid):
         before = memory_of(pid)
 
         def work(i: int) -> None:
+            lr = expected[i].lr.shape
             try:
-                results[i] = one_session(url, i, photos[i], size // 4, timeout, start)
+                results[i] = one_session(url, i, photos[i], (lr[1], lr[0]), timeout, start)
             except Exception as e:  # a failed session is counted, not fatal to the others
                 results[i] = {"index": i, "error": f"{type(e).__name__}: {e}"}
 
         t0 = time.perf_counter()
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(sessions)]
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(len(photos))]
         for t in threads:
             t.start()
         for t in threads:
@@ -186,27 +237,27 @@ def run_load_test(
         wall = time.perf_counter() - t0
         after = memory_of(pid)
 
-    upscaler = _upscaler_with_env(model, env or {})  # the same weights the server used
     failures = []
     for i, r in enumerate(results):
         if "error" in r:
             failures.append(f"session {i}: {r['error']}")
             continue
-        expected = run_comparison(Picture(images[i]), upscaler, is_hr=True).metrics
+        metrics = expected[i].metrics
         want = {
-            "PSNR bicubic": f"{expected['bicubic']['psnr']:.2f} dB",
-            f"PSNR {model}": f"{expected['sr']['psnr']:.2f} dB",
-            f"SSIM {model}": f"{expected['sr']['ssim']:.4f}",
+            "PSNR bicubic": f"{metrics['bicubic']['psnr']:.2f} dB",
+            f"PSNR {model}": f"{metrics['sr']['psnr']:.2f} dB",
+            f"SSIM {model}": f"{metrics['sr']['ssim']:.4f}",
         }
         shown = {k: r["metrics"].get(k) for k in want}
         if shown != want:
             failures.append(f"session {i}: shown {shown}, expected {want}")
     latencies = sorted(r["seconds"] for r in results if "seconds" in r)
     return {
-        "sessions": sessions,
+        "sessions": len(photos),
+        "uploads": [f"{p.name} ({p.stat().st_size / 1e6:.2f} MB)" for p in photos],
         "hr_size": f"{size}x{size}",
         "model": model,
-        "completed": sessions - len(failures),
+        "completed": len(photos) - len(failures),
         "failed": len(failures),
         "failures": failures,
         "saw_queue": sum(bool(r.get("saw_queue")) for r in results),
@@ -221,11 +272,13 @@ def run_load_test(
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sessions", type=int, default=4)
-    p.add_argument("--size", type=int, default=256, help="side of each session's high-res upload (not 512)")
+    p.add_argument("--size", type=int, default=256, help="side of each session's high-res upload")
     p.add_argument("--model", default="srgan")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per session")
+    p.add_argument("--jpeg", action="store_true", help="upload photo-like JPEGs (q90) instead of PNGs")
+    p.add_argument("--rgba16", action="store_true", help="and one more session uploading a 16-bit RGBA PNG")
     args = p.parse_args()
-    result = run_load_test(args.sessions, args.size, args.model, args.timeout)
+    result = run_load_test(args.sessions, args.size, args.model, args.timeout, jpeg=args.jpeg, rgba16=args.rgba16)
     print(json.dumps(result, indent=2))
     return 0 if result["failed"] == 0 else 1
 

@@ -505,8 +505,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--precision",
             choices=PRECISIONS,
             default="auto",
-            help="openvino's arithmetic: fp32, bf16 (bfloat16: fast on CPUs with AMX or AVX512-BF16, at most "
-            "0.05 dB from fp32, see README) or auto (default: bf16 where the CPU has it natively, else fp32)",
+            help="openvino's arithmetic: fp32, bf16 (bfloat16: fast with Intel AMX, slower than fp32 without it; "
+            "within 0.01 dB PSNR of fp32, see README) or auto (default: bf16 where the CPU has AMX, else fp32)",
         )
 
     def output_flags(sp) -> None:

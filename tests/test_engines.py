@@ -67,21 +67,32 @@ def test_bf16_is_close_to_fp32(tmp_path):
     assert np.abs(bf16(lr) - fp32).mean() < 0.01  # bfloat16 keeps 8 bits of mantissa
 
 
-@pytest.mark.parametrize("native", [True, False])
-def test_auto_precision_follows_what_the_cpu_has(tmp_path, monkeypatch, native):
+@pytest.mark.parametrize(
+    ("features", "native", "expected"),
+    [
+        (["avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"], True, "bf16"),  # Sapphire Rapids and later
+        (["avx2", "avx512f", "avx512_bf16"], True, "fp32"),  # AVX512-BF16 alone: bf16 measured slower
+        (["avx2"], False, "fp32"),  # AMD Zen 3
+    ],
+)
+def test_auto_precision_follows_what_the_cpu_has(tmp_path, monkeypatch, features, native, expected):
+    from srgan import machine
     from srgan.engines import openvino_engine
 
+    monkeypatch.setattr(machine, "cpu_features", lambda: features)
     monkeypatch.setattr(openvino_engine, "native_bf16", lambda: native)
     path = tmp_path / "g.weights.h5"
     _random_generator(path, TINY)
-    assert make_engine("openvino", path, TINY, precision="auto").precision == ("bf16" if native else "fp32")
+    assert make_engine("openvino", path, TINY, precision="auto").precision == expected
     assert openvino_engine.resolve_precision("fp32") == "fp32"
 
 
-def test_the_cpu_is_asked_for_bf16():
-    from srgan.engines.openvino_engine import _core, native_bf16
+def test_this_cpu_is_read_for_bf16_and_amx():
+    from srgan.engines.openvino_engine import _core, fast_bf16, native_bf16
+    from srgan.machine import cpu_features
 
     assert native_bf16() == ("BF16" in _core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+    assert fast_bf16() == (native_bf16() and "amx_bf16" in cpu_features())
 
 
 @pytest.mark.parametrize("model", ["srresnet", "srgan"])

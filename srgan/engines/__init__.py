@@ -13,7 +13,8 @@ windows, calls the engine on each and stitches the results; it knows nothing els
 
 Engine attributes: ``name``; ``precision`` ("fp32", "bf16"); ``whole_image`` (True: no tiling
 needed, the engine takes any size at once); optionally ``upscale_uint8(rgb)`` for an exact 8-bit
-path. Engines serialise their own calls and are safe to share between threads.
+path and ``release()`` to give back working memory between images. Engines serialise their own
+calls and are safe to share between threads.
 """
 
 from __future__ import annotations
