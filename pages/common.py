@@ -3,10 +3,11 @@ show names, errors and images safely (text as text, one-line errors, browser-saf
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import numpy as np
@@ -79,13 +80,27 @@ def preview(img: np.ndarray) -> np.ndarray | None:
     return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.BOX))
 
 
-def show_image(where: Any, img: np.ndarray, caption: str | None = None) -> None:
-    """``where.image`` (st or a column) through :func:`preview`, saying so in the caption."""
+def show_image(where: Any, img: np.ndarray, caption: str | None = None, max_side: int | None = None) -> bool:
+    """``where.image`` (st or a column) through :func:`preview`, saying so in the caption; ``max_side``
+    also sends larger images reduced (the caller says so once). Returns whether ``img`` was reduced."""
     small = preview(img)
     if small is not None:
         note = f"preview, downscaled from {img.shape[1]}×{img.shape[0]}; the download is full size"
         caption, img = (f"{caption} · {note}" if caption else note), small
+    elif max_side and max(img.shape[:2]) > max_side:
+        f = max_side / max(img.shape[:2])
+        size = (max(1, round(img.shape[1] * f)), max(1, round(img.shape[0] * f)))
+        small = np.asarray(Image.fromarray(img).resize(size, Image.Resampling.BOX))
+        img = small
     where.image(img, caption=caption, width="stretch")
+    return small is not None
+
+
+def trim_heap() -> None:
+    """Give freed heap memory back to the system (glibc's malloc_trim; nothing elsewhere). After an
+    image, the large buffers it freed may otherwise stay in the process, counted against the app's memory."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def app_pixel_cap(is_hr: bool) -> int:

@@ -20,11 +20,10 @@ from pages.common import (
     page_errors,
     precision_sidebar,
     show_image,
+    trim_heap,
 )
 from srgan.compare import (
     Comparison,
-    abs_error_y,
-    block_mean,
     example_images,
     fit_to_pixels,
     run_comparison,
@@ -44,7 +43,9 @@ from srgan.images import enlarge_nearest
 from srgan.metrics import PROTOCOL
 
 GALLERY_SIZE = 6  # results listed per browser session
-GALLERY_MB = 120  # of them, kept in full per session (the newest always); older ones keep a thumbnail
+GALLERY_MB = 60  # of them, kept in full per session (the newest always); older ones keep a thumbnail
+PANEL_SIDE = 1024  # longest side of a panel as sent to the browser (a quarter of the page wide)
+WIPE_SIDE = 1460  # the before/after view spans the page
 UPLOAD_TYPES = tuple(ext.lstrip(".") for ext in IMAGE_EXTENSIONS)
 ERROR_MAP_SIDE = 512  # error maps larger than this are shown as block means
 
@@ -155,6 +156,7 @@ def _compute(
         with get_slots().hold(on_wait=queued):
             t0 = time.perf_counter()  # time the work, not the wait
             comparison = run_comparison(_decode(source, is_hr, fit), upscaler, is_hr, progress)
+            trim_heap()
     except ValueError as e:  # ImageLoadError is one
         bar.empty()
         st.error(f"Cannot process {literal(label)}: {one_line(e)}")
@@ -236,8 +238,11 @@ def _show(label: str, c: Comparison) -> None:
         st.caption(f"Note: {note}.")
     _metrics(c)
     panels = _panels(c)
+    reduced = False
     for col, (name, img) in zip(st.columns(len(panels)), panels.items(), strict=True):
-        show_image(col, img, name)
+        reduced |= show_image(col, img, name, max_side=PANEL_SIDE)
+    if reduced:
+        st.caption("Panels are sent reduced to fit the page; the Zoom tab shows true pixels, downloads are full size.")
 
     wipe_tab, zoom_tab, error_tab, chart_tab = st.tabs(["Before / after", "Zoom", "Error maps", "Metrics chart"])
     with wipe_tab:
@@ -246,7 +251,7 @@ def _show(label: str, c: Comparison) -> None:
         )
         left, right = st.selectbox("Compare", pairs, format_func=lambda p: f"{p[0]} ↔ {p[1]}", key="wipe_pair")
         frac = st.slider(f"← {left} | {right} →", 0.0, 1.0, 0.5, 0.01, key="wipe")
-        show_image(st, wipe(panels[left], panels[right], frac))
+        show_image(st, wipe(panels[left], panels[right], frac), max_side=WIPE_SIDE)
     with zoom_tab:
         a, b, z = st.columns(3)
         cx = a.slider("Centre x", 0.0, 1.0, 0.5, 0.01, key="zoom_x")
@@ -258,11 +263,9 @@ def _show(label: str, c: Comparison) -> None:
         if c.hr is None:
             st.caption("Error maps need the ground truth: upload a high-resolution image.")
         else:
-            full = {"|bicubic − HR|": abs_error_y(c.bicubic, c.hr), f"|SR − HR| ({c.model})": abs_error_y(c.sr, c.hr)}
             # a heatmap cell per screen pixel is enough: a 2048² map would send 4 M numbers per chart
-            reduced = {name: block_mean(err, ERROR_MAP_SIDE) for name, err in full.items()}
-            errs = {name: err for name, (err, _) in reduced.items()}
-            factor = next(iter(reduced.values()))[1]
+            maps, factor = c.error_maps(ERROR_MAP_SIDE)
+            errs = {"|bicubic − HR|": maps["bicubic"], f"|SR − HR| ({c.model})": maps["sr"]}
             vmax = float(np.percentile(np.concatenate([e.ravel() for e in errs.values()]), 99.5))
             for col, (name, err) in zip(st.columns(2), errs.items(), strict=True):
                 fig = go.Figure(
@@ -304,9 +307,23 @@ def _show(label: str, c: Comparison) -> None:
 
     d1, d2 = st.columns(2)
     stem = label.rsplit(".", 1)[0].replace(" ", "_")
-    d1.download_button("Download SR (PNG)", _png(c.sr), f"{stem}_x4_{c.model}.png", "image/png", key="dl_sr")
-    strip = side_by_side(list(panels.items()))
-    d2.download_button("Download comparison (PNG)", _png(strip), f"{stem}_comparison.png", "image/png", key="dl_cmp")
+    # encoded when clicked (not on every rerun, not held per session), and a click does not rerun the page
+    d1.download_button(
+        "Download SR (PNG)",
+        lambda: _png(c.sr),
+        f"{stem}_x4_{c.model}.png",
+        "image/png",
+        key="dl_sr",
+        on_click="ignore",
+    )
+    d2.download_button(
+        "Download comparison (PNG)",
+        lambda: _png(side_by_side(list(_panels(c).items()))),
+        f"{stem}_comparison.png",
+        "image/png",
+        key="dl_cmp",
+        on_click="ignore",
+    )
 
 
 def _gallery() -> None:

@@ -39,6 +39,7 @@ class Comparison:
     seconds: float = 0.0
     model: str = ""
     notes: tuple[str, ...] = ()
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)  # computed once, on demand
 
     @property
     def has_ground_truth(self) -> bool:
@@ -48,6 +49,20 @@ class Comparison:
     def nbytes(self) -> int:
         """Memory held by the images."""
         return sum(a.nbytes for a in (self.lr, self.bicubic, self.sr, self.hr) if a is not None)
+
+    def error_maps(self, max_side: int) -> tuple[dict[str, np.ndarray], int]:
+        """``({"bicubic": map, "sr": map}, f)``: |Y - Y(HR)| (0-255 scale) of each, averaged over f x f
+        blocks so that no side exceeds ``max_side`` (float32); computed once per comparison."""
+        key = ("error_maps", max_side)
+        if key not in self._derived:
+            if self.hr is None:
+                raise ValueError("error maps need the HR ground truth")
+            maps = {
+                k: block_mean(abs_error_y(img, self.hr), max_side)
+                for k, img in (("bicubic", self.bicubic), ("sr", self.sr))
+            }
+            self._derived[key] = ({k: m for k, (m, _) in maps.items()}, maps["sr"][1])
+        return self._derived[key]
 
     @property
     def psnr_gain(self) -> float | None:

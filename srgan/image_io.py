@@ -24,6 +24,9 @@ from srgan.images import rgb_to_gray, to_float, to_uint8, to_uint16
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 MAX_BYTES = 64 * 1024 * 1024  # largest file accepted (64 MiB)
 MAX_PIXELS = 40_000_000  # largest decoded image accepted (40 Mpx), checked from the header
+# OpenCV holds a 16-bit PNG twice while it decodes it (2 x 8 bytes per RGBA pixel); past this size,
+# an image that is to be reduced anyway (fit_pixels) is decoded at 8 bits by PIL instead, once
+FIT_16BIT_MAX_PIXELS = 12_000_000
 
 
 class ImageLoadError(ValueError):
@@ -144,7 +147,9 @@ def _png_is_complete(data: bytes) -> bool:
     return False
 
 
-def _decode_png16(data: bytes) -> Picture:
+def _decode_png16(data: bytes, fit_pixels: int | None = None) -> Picture:
+    """A 16-bit PNG in full depth; with ``fit_pixels``, reduced before its channels are split, so the
+    full-size image exists once (OpenCV's buffer) and only while it is resized."""
     import cv2  # PIL reduces 16-bit RGB PNGs to 8 bits; OpenCV keeps all 16
 
     if not _png_is_complete(data):
@@ -152,14 +157,38 @@ def _decode_png16(data: bytes) -> Picture:
     arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if arr is None:
         raise ImageLoadError("16-bit PNG is truncated or corrupt")
-    arr = arr.astype(np.uint16)
+    arr = arr.astype(np.uint16, copy=False)
+    notes: tuple[str, ...] = ()
+    h, w = arr.shape[:2]
+    if fit_pixels and w * h > fit_pixels:
+        size = _fit_size(w, h, fit_pixels)
+        arr = cv2.resize(arr, size, interpolation=cv2.INTER_AREA)
+        notes = (_fit_note((w, h), size, fit_pixels),)
     if arr.ndim == 2:
-        return Picture(np.repeat(arr[..., None], 3, axis=2), mode="L")
+        return Picture(np.repeat(arr[..., None], 3, axis=2), mode="L", notes=notes)
     if arr.shape[2] == 2:  # grey + alpha
-        return Picture(np.repeat(arr[..., :1], 3, axis=2), alpha=arr[..., 1], mode="LA")
+        return Picture(np.repeat(arr[..., :1], 3, axis=2), alpha=arr[..., 1].copy(), mode="LA", notes=notes)
     if arr.shape[2] == 4:
-        return Picture(np.ascontiguousarray(arr[..., 2::-1]), alpha=arr[..., 3], mode="RGBA")
-    return Picture(np.ascontiguousarray(arr[..., ::-1]), mode="RGB")
+        rgb, alpha = np.ascontiguousarray(arr[..., 2::-1]), arr[..., 3].copy()
+        return Picture(rgb, alpha=alpha, mode="RGBA", notes=notes)
+    return Picture(np.ascontiguousarray(arr[..., ::-1]), mode="RGB", notes=notes)
+
+
+def _shrink_bands(im: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``im`` resized to ``size`` band by band (antialiased bicubic, box-averaged by an integer factor
+    first): PIL's RGBA resize premultiplies into a full-size copy; one band at a time costs a quarter."""
+    bands = [im.getchannel(i).resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0) for i in range(len(im.mode))]
+    return bands[0] if len(bands) == 1 else Image.merge(im.mode, bands)
+
+
+def _fit_size(w: int, h: int, max_pixels: int) -> tuple[int, int]:
+    """(width, height) scaled to at most ``max_pixels``, aspect kept."""
+    f = min(1.0, (max_pixels / (h * w)) ** 0.5)
+    return max(1, int(w * f)), max(1, int(h * f))
+
+
+def _fit_note(original: tuple[int, int], size: tuple[int, int], max_pixels: int) -> str:
+    return f"downscaled from {original[0]}x{original[1]} to {size[0]}x{size[1]} to fit {max_pixels / 1e6:.1f} Mpx"
 
 
 def _from_pil(im: Image.Image) -> Picture:
@@ -247,12 +276,14 @@ def load_image(
     data = _read_bytes(source, max_bytes)
     im = _open_header(data, max_pixels)
     w, h = im.size
+    fitted = ""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "Corrupt EXIF data": the file still decodes
             frames = getattr(im, "n_frames", 1)  # counting frames parses the file: may fail too
-            if _is_png16(data):
-                pic = _decode_png16(data)
+            reduce_16bit = fit_pixels and w * h > max(fit_pixels, FIT_16BIT_MAX_PIXELS)
+            if _is_png16(data) and not reduce_16bit:
+                pic = _decode_png16(data, fit_pixels)
             else:
                 if frames > 1:
                     im.seek(0)
@@ -261,7 +292,17 @@ def load_image(
                     im.draft(im.mode, (math.ceil(w * f), math.ceil(h * f)))
                 im.load()
                 orientation = im.getexif().get(0x0112, 1)
-                pic = _from_pil(ImageOps.exif_transpose(im))
+                im = ImageOps.exif_transpose(im)
+                if fit_pixels and im.width * im.height > fit_pixels and im.mode in ("RGB", "RGBA", "L"):
+                    size = _fit_size(im.width, im.height, fit_pixels)  # before any copy into NumPy
+                    im = _shrink_bands(im, size)
+                    fitted = _fit_note((w, h), size, fit_pixels)
+                pic = _from_pil(im)
+                if fitted:
+                    pic = replace(pic, notes=(*pic.notes, fitted))
+                if _is_png16(data):
+                    note = f"16-bit PNG of {w}x{h} decoded at 8 bits: at 16 bits it needs more memory than allowed"
+                    pic = replace(pic, notes=(*pic.notes, note))
                 if orientation not in (1, None):
                     pic = replace(pic, notes=(*pic.notes, f"EXIF orientation {orientation} applied"))
     except ImageLoadError:
@@ -295,8 +336,7 @@ def fit_picture(pic: Picture, max_pixels: int, original: tuple[int, int] | None 
     import cv2
 
     h, w = pic.height, pic.width
-    f = min(1.0, (max_pixels / (h * w)) ** 0.5)
-    size = (max(1, int(w * f)), max(1, int(h * f)))
+    size = _fit_size(w, h, max_pixels)
     if size == (w, h):
         return pic
 
@@ -305,8 +345,7 @@ def fit_picture(pic: Picture, max_pixels: int, original: tuple[int, int] | None 
             return np.asarray(Image.fromarray(arr).resize(size, Image.Resampling.BICUBIC))
         return cv2.resize(arr, size, interpolation=cv2.INTER_AREA)  # 16-bit: PIL has no RGB mode for it
 
-    ow, oh = original or (w, h)
-    note = f"downscaled from {ow}x{oh} to {size[0]}x{size[1]} to fit {max_pixels / 1e6:.1f} Mpx"
+    note = _fit_note(original or (w, h), size, max_pixels)
     alpha = None if pic.alpha is None else shrink(pic.alpha)
     return replace(pic, pixels=shrink(pic.pixels), alpha=alpha, notes=(*pic.notes, note))
 
