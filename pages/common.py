@@ -15,9 +15,10 @@ import streamlit as st
 from PIL import Image
 
 from srgan.inference import MODEL_NAMES, InferenceSlots, Upscaler, model_card, weights_path
+from srgan.weights_file import check_generator_weights
 
 INFERENCE_SLOTS = 1  # upscales at once in this server process (2 cores: one uses both)
-APP_TILE = 128  # smaller than the CLI's default: less peak memory per upscale, a little slower
+APP_TILE = 96  # smaller than the CLI's default: the engine's working memory follows the window (128x128 here)
 # OpenVINO on the committed ONNX graphs: the server never imports TensorFlow, which alone takes
 # ~600 MB, more than Community Cloud's smallest apps may use (README "Speed and memory").
 APP_ENGINE = "openvino"
@@ -96,6 +97,20 @@ def show_image(where: Any, img: np.ndarray, caption: str | None = None, max_side
     return small is not None
 
 
+def tune_heap(arenas: int = 2, mmap_threshold: int = 1 << 20) -> None:
+    """Keep freed memory from staying in the server process (glibc; nothing elsewhere): at most
+    ``arenas`` malloc arenas (by default up to 8 per core, and each Streamlit session is a thread of
+    its own), and blocks of ``mmap_threshold`` bytes or more always mapped apart, so that freeing an
+    image returns it to the system (glibc's default raises that threshold as large blocks are freed)."""
+    with suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+        libc.mallopt(-3, mmap_threshold)  # M_MMAP_THRESHOLD (fixed: no dynamic adjustment)
+
+
+tune_heap()
+
+
 def trim_heap() -> None:
     """Give freed heap memory back to the system (glibc's malloc_trim; nothing elsewhere). After an
     image, the large buffers it freed may otherwise stay in the process, counted against the app's memory."""
@@ -122,11 +137,10 @@ def get_upscaler(name: str, precision: str = "auto") -> Upscaler:
 @st.cache_resource(show_spinner=False)
 def _load_problem(name: str, version: tuple[int, int]) -> str | None:
     """Why model ``name`` cannot be loaded (None: it can). Once per version (mtime, size) of its
-    file: a damaged file is not re-read on every rerun, a replaced one is tried again."""
+    file: a damaged file is not re-read on every rerun, a replaced one is tried again. The weights
+    are checked without building the model, which takes memory only once it is used."""
     try:
-        release = getattr(get_upscaler(name).engine, "release", None)
-        if release:  # compiled only to check it; its memory comes back until it is used
-            release()
+        check_generator_weights(weights_path(name), Upscaler.card_architecture(name))
     except (ValueError, OSError) as e:  # srgan.weights_file.WeightsError is a ValueError
         LOG.warning("Model %s is unavailable: %s", name, e)
         return one_line(e)

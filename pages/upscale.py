@@ -47,7 +47,7 @@ GALLERY_MB = 60  # of them, kept in full per session (the newest always); older 
 PANEL_SIDE = 1024  # longest side of a panel as sent to the browser (a quarter of the page wide)
 WIPE_SIDE = 1460  # the before/after view spans the page
 UPLOAD_TYPES = tuple(ext.lstrip(".") for ext in IMAGE_EXTENSIONS)
-ERROR_MAP_SIDE = 512  # error maps larger than this are shown as block means
+ERROR_MAP_SIDE = 384  # error maps larger than this are shown as block means (a cell per few screen pixels)
 
 
 @st.cache_data(show_spinner=False)
@@ -156,6 +156,8 @@ def _compute(
         with get_slots().hold(on_wait=queued):
             t0 = time.perf_counter()  # time the work, not the wait
             comparison = run_comparison(_decode(source, is_hr, fit), upscaler, is_hr, progress)
+            if comparison.has_ground_truth:  # here, in the queue, not beside another session's upscale
+                comparison.error_maps(ERROR_MAP_SIDE)
             trim_heap()
     except ValueError as e:  # ImageLoadError is one
         bar.empty()

@@ -18,12 +18,12 @@ from srgan import SCALE
 from srgan.image_io import Picture
 from srgan.images import downscale, enlarge_nearest, modcrop, resize_bicubic, upscale_bicubic
 from srgan.inference import Progress, Upscaler
-from srgan.metrics import evaluate_pair, rgb_to_y
+from srgan.metrics import STRIP_ROWS, evaluate_pair, rgb_to_y
 
 
 @dataclass
 class Comparison:
-    """LR input, bicubic x4, SR x4 and (for an HR upload) the HR ground truth, with metrics.
+    """LR input, SR x4 and (for an HR upload) the HR ground truth, with metrics; bicubic x4 on demand.
 
     metrics: {"bicubic": {...}, "sr": {...}} with ``psnr``, ``ssim`` (Y, shave 4) and ``psnr_rgb``;
     empty when there is no ground truth. niqe: no-reference NIQE of bicubic and SR (lower is more
@@ -31,7 +31,6 @@ class Comparison:
     """
 
     lr: np.ndarray
-    bicubic: np.ndarray
     sr: np.ndarray
     hr: np.ndarray | None = None
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -46,9 +45,15 @@ class Comparison:
         return self.hr is not None
 
     @property
+    def bicubic(self) -> np.ndarray:
+        """Bicubic x4 of the LR, made again when asked (~30 ms for a 512x512 LR): one image less held
+        per result and session."""
+        return upscale_bicubic(self.lr)
+
+    @property
     def nbytes(self) -> int:
         """Memory held by the images."""
-        return sum(a.nbytes for a in (self.lr, self.bicubic, self.sr, self.hr) if a is not None)
+        return sum(a.nbytes for a in (self.lr, self.sr, self.hr) if a is not None)
 
     def error_maps(self, max_side: int) -> tuple[dict[str, np.ndarray], int]:
         """``({"bicubic": map, "sr": map}, f)``: |Y - Y(HR)| (0-255 scale) of each, averaged over f x f
@@ -93,7 +98,7 @@ def run_comparison(pic: Picture, upscaler: Upscaler, is_hr: bool, progress: Prog
     metrics = {}
     if hr is not None:
         metrics = {"bicubic": evaluate_pair(bicubic, hr), "sr": evaluate_pair(sr, hr)}
-    return Comparison(lr, bicubic, sr, hr, metrics, no_reference_scores(bicubic, sr), seconds, upscaler.name, pic.notes)
+    return Comparison(lr, sr, hr, metrics, no_reference_scores(bicubic, sr), seconds, upscaler.name, pic.notes)
 
 
 def no_reference_scores(bicubic: np.ndarray, sr: np.ndarray) -> dict[str, float]:
@@ -127,8 +132,12 @@ def zoom_crop(img: np.ndarray, cx: float, cy: float, size: int, factor: int) -> 
 
 
 def abs_error_y(img: np.ndarray, hr: np.ndarray) -> np.ndarray:
-    """|Y(img) - Y(hr)| as float64 (H, W), the quantity PSNR averages (before the border shave)."""
-    return np.abs(rgb_to_y(img) - rgb_to_y(hr))
+    """|Y(img) - Y(hr)| as float32 (H, W), the quantity PSNR averages (before the border shave).
+    Computed in row strips: float64 copies of whole 2048x2048 images would be ~100 MB at once."""
+    out = np.empty(img.shape[:2], np.float32)
+    for r0 in range(0, img.shape[0], STRIP_ROWS):
+        out[r0 : r0 + STRIP_ROWS] = np.abs(rgb_to_y(img[r0 : r0 + STRIP_ROWS]) - rgb_to_y(hr[r0 : r0 + STRIP_ROWS]))
+    return out
 
 
 def block_mean(img: np.ndarray, max_side: int) -> tuple[np.ndarray, int]:

@@ -43,3 +43,16 @@ def test_two_sessions_cannot_see_each_others_images(tiny_weights, tmp_path, monk
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert written == [], f"uploads touched the disk: {written}"
     assert not any(Path(os.getcwd()).rglob("private*.png"))
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@requires_chromium
+def test_large_uploads_keep_the_server_within_community_clouds_memory():
+    # three sessions upload large photo-like JPEGs and one a 16-bit RGBA PNG, at once, with the shipped
+    # models: every result is right, and the server stays within Cloud's smallest memory (690 MB)
+    from scripts.load_test import run_load_test
+
+    result = run_load_test(3, size=4000, model="srgan", timeout=600, jpeg=True, rgba16=True)
+    assert result["failures"] == [] and result["completed"] == 4
+    assert result["server_peak_rss_mb"] <= 690, result
