@@ -207,10 +207,12 @@ def model_sidebar() -> str:
 
 def precision_sidebar() -> str:
     """The arithmetic the learned models run in (see srgan.engines); returns auto, fp32 or bf16."""
-    from srgan.engines.openvino_engine import resolve_precision
+    from srgan.engines.openvino_engine import native_bf16, resolve_precision
 
     here = "bfloat16" if resolve_precision("auto") == "bf16" else "float32"
     labels = {**PRECISION_LABELS, "auto": f"Automatic ({here} on this server's CPU)"}
+    if not native_bf16():  # no BF16 instructions at all: the engine refuses it
+        del labels["bf16"]
     with st.sidebar:
         return st.radio(
             "Arithmetic",

@@ -325,3 +325,14 @@ def test_config_hides_error_details_from_visitors():
 
     config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_arithmetic_choice_offers_bf16_only_where_the_cpu_has_it(app, monkeypatch, native):
+    from srgan.engines import openvino_engine
+
+    monkeypatch.setattr(openvino_engine, "native_bf16", lambda: native)
+    at = app.run()
+    assert not at.exception
+    options = at.radio(key="precision").options
+    assert ("Fast (bfloat16)" in options) == native and "Exact (float32)" in options

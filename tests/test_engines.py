@@ -57,9 +57,17 @@ def test_openvino_fp32_equals_keras_on_random_weights(tmp_path, bicubic_skip):
         assert np.abs(got - want).max() < 1e-4
 
 
-def test_bf16_is_close_to_fp32(tmp_path):
+def test_bf16_is_close_to_fp32_or_refused_without_native_bf16(tmp_path, monkeypatch):
+    from srgan.engines import openvino_engine
+
     path = tmp_path / "g.weights.h5"
     _random_generator(path, TINY)
+    monkeypatch.setattr(openvino_engine, "native_bf16", lambda: False)  # e.g. AMD Zen 3
+    with pytest.raises(ValueError, match="bf16 needs a CPU with native BF16"):
+        make_engine("openvino", path, TINY, precision="bf16")
+    monkeypatch.undo()
+    if not openvino_engine.native_bf16():
+        pytest.skip("this CPU has no native BF16: only the refusal is checked")
     lr = smooth_image(32, 32).astype(np.float32) / 255
     fp32 = make_engine("openvino", path, TINY, precision="fp32")(lr)
     bf16 = make_engine("openvino", path, TINY, precision="bf16")

@@ -58,6 +58,8 @@ class OpenVINOEngine:
     def __init__(self, onnx: str | Path | bytes, precision: str = "auto"):
         core = _core()
         self.precision = resolve_precision(precision)
+        if self.precision == "bf16" and not native_bf16():
+            raise ValueError("bf16 needs a CPU with native BF16 (AVX512-BF16 or AMX) and this one has none: use fp32")
         self._model = core.read_model(io.BytesIO(onnx) if isinstance(onnx, bytes) else str(onnx))
         self._config = {
             "INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bf16" else "f32",
