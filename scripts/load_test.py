@@ -211,7 +211,13 @@ def run_load_test(
 ) -> dict:
     """``sessions`` browsers at once against one server (one more with ``rgba16``); returns counts,
     latencies and the server's memory."""
-    folder = Path(tempfile.mkdtemp())
+    with tempfile.TemporaryDirectory() as tmp:
+        return _run_load_test(Path(tmp), sessions, size, model, timeout, env, jpeg, rgba16)
+
+
+def _run_load_test(
+    folder: Path, sessions: int, size: int, model: str, timeout: float, env: dict | None, jpeg: bool, rgba16: bool
+) -> dict:
     photos = make_uploads(sessions, size, jpeg, rgba16, folder)
     upscaler = _upscaler_with_env(model, env or {})  # the same weights the server uses
     expected = [expected_comparison(p, upscaler) for p in photos]

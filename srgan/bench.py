@@ -388,7 +388,9 @@ def run_bench(
     methods[f"{model} keras"] = (upscaler(engine="keras"), model)
     methods[f"{model} keras xla"] = (upscaler(engine="keras", xla=True), model)
     try:
-        ort_engine = _OnnxRuntimeEngine(onnx_path(model) if onnx_path(model).is_file() else _onnx_file(model))
+        with tempfile.TemporaryDirectory() as tmp:  # the session holds the graph once it is built
+            graph = onnx_path(model) if onnx_path(model).is_file() else _onnx_file(model, Path(tmp))
+            ort_engine = _OnnxRuntimeEngine(graph)
         methods[f"{model} onnxruntime"] = (
             upscaler_method(Upscaler.with_engine(ort_engine, tile=tile, tile_pad=tile_pad)),
             model,
@@ -439,13 +441,12 @@ def run_bench(
     return result
 
 
-def _onnx_file(model: str) -> Path:
-    """A temporary ONNX file of ``model``'s weights (where no committed graph exists, as in tests)."""
+def _onnx_file(model: str, folder: Path) -> Path:
+    """An ONNX file of ``model``'s weights in ``folder`` (where no committed graph exists, as in tests)."""
     from srgan.inference import Upscaler, weights_path
     from srgan.onnx_export import export_onnx
 
-    path = Path(tempfile.mkdtemp()) / f"{model}.onnx"
-    return export_onnx(weights_path(model), path, Upscaler.card_architecture(model))
+    return export_onnx(weights_path(model), folder / f"{model}.onnx", Upscaler.card_architecture(model))
 
 
 def markdown_table(result: dict) -> str:
