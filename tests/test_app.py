@@ -192,7 +192,7 @@ def test_benchmarks_page_shows_speed_and_the_quality_speed_chart(app, tiny_weigh
 
 
 def test_no_page_loads_tensorflow_into_the_server(tiny_weights):
-    # TensorFlow alone holds ~600 MB; the pages use the NumPy engine and build Keras models in a child process
+    # TensorFlow alone holds ~600 MB; the pages run OpenVINO and build Keras models in a child process
     code = (
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
