@@ -70,30 +70,28 @@ def page_errors(what: str) -> Iterator[None]:
         report_unexpected(what, e)
 
 
-def preview(img: np.ndarray) -> np.ndarray | None:
-    """A downscaled copy of ``img`` when st.image cannot show it as it is, else None: JPEG (st.image's
-    format) stops at 65,500 px a side, and st.image's own shrink to its width can leave 0 rows."""
+def preview(img: np.ndarray, max_side: int = PREVIEW_SIDE) -> np.ndarray | None:
+    """A downscaled copy of ``img`` when it is larger than ``max_side`` or st.image cannot show it as it
+    is (JPEG, st.image's format, stops at 65,500 px a side; its own shrink to its width can leave 0
+    rows), else None."""
     h, w = img.shape[:2]
-    if max(h, w) <= PREVIEW_SIDE and w <= h * ST_IMAGE_WIDTH:
+    if max(h, w) <= max_side and w <= h * ST_IMAGE_WIDTH:
         return None
-    f = min(PREVIEW_SIDE / max(h, w), ST_IMAGE_WIDTH / w)
+    f = min(max_side / max(h, w), ST_IMAGE_WIDTH / w)
     size = (max(1, round(w * f)), max(1, round(h * f)))
     return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.BOX))
 
 
 def show_image(where: Any, img: np.ndarray, caption: str | None = None, max_side: int | None = None) -> bool:
-    """``where.image`` (st or a column) through :func:`preview`, saying so in the caption; ``max_side``
-    also sends larger images reduced (the caller says so once). Returns whether ``img`` was reduced."""
-    small = preview(img)
-    if small is not None:
+    """``where.image`` (st or a column), sent reduced where :func:`preview` says so. Browser-unsafe images
+    say so in their caption; ``max_side`` reduces larger ones too, and the caller says so once.
+    Returns whether ``img`` was reduced."""
+    h, w = img.shape[:2]
+    small = preview(img, min(max_side or PREVIEW_SIDE, PREVIEW_SIDE))
+    if small is not None and (max(h, w) > PREVIEW_SIDE or w > h * ST_IMAGE_WIDTH):  # not showable as it is
         note = f"preview, downscaled from {img.shape[1]}×{img.shape[0]}; the download is full size"
-        caption, img = (f"{caption} · {note}" if caption else note), small
-    elif max_side and max(img.shape[:2]) > max_side:
-        f = max_side / max(img.shape[:2])
-        size = (max(1, round(img.shape[1] * f)), max(1, round(img.shape[0] * f)))
-        small = np.asarray(Image.fromarray(img).resize(size, Image.Resampling.BOX))
-        img = small
-    where.image(img, caption=caption, width="stretch")
+        caption = f"{caption} · {note}" if caption else note
+    where.image(img if small is None else small, caption=caption, width="stretch")
     return small is not None
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from srgan.images import rgb_to_gray, to_float, to_uint8, to_uint16
+from srgan.images import resize_bicubic, rgb_to_gray, to_float, to_uint8, to_uint16
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 MAX_BYTES = 64 * 1024 * 1024  # largest file accepted (64 MiB)
@@ -342,7 +342,7 @@ def fit_picture(pic: Picture, max_pixels: int, original: tuple[int, int] | None 
 
     def shrink(arr: np.ndarray) -> np.ndarray:
         if arr.dtype == np.uint8:  # PIL's antialiased bicubic, as the protocol's downscale
-            return np.asarray(Image.fromarray(arr).resize(size, Image.Resampling.BICUBIC))
+            return resize_bicubic(arr, size)
         return cv2.resize(arr, size, interpolation=cv2.INTER_AREA)  # 16-bit: PIL has no RGB mode for it
 
     note = _fit_note(original or (w, h), size, max_pixels)

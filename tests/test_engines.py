@@ -95,14 +95,6 @@ def test_auto_precision_follows_what_the_cpu_has(tmp_path, monkeypatch, features
     assert openvino_engine.resolve_precision("fp32") == "fp32"
 
 
-def test_this_cpu_is_read_for_bf16_and_amx():
-    from srgan.engines.openvino_engine import _core, fast_bf16, native_bf16
-    from srgan.machine import cpu_features
-
-    assert native_bf16() == ("BF16" in _core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
-    assert fast_bf16() == (native_bf16() and "amx_bf16" in cpu_features())
-
-
 @pytest.mark.parametrize("model", ["srresnet", "srgan"])
 def test_committed_onnx_graphs_are_made_from_the_committed_weights(model):
     # the graphs can never drift from the weights: rebuilt from the .weights.h5, byte for byte
