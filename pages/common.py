@@ -167,40 +167,71 @@ def get_slots() -> InferenceSlots:
     return InferenceSlots(INFERENCE_SLOTS)
 
 
+# the methods as a user reads them: what each one is, in plain words
+METHOD_LABELS = {"bicubic": "Bicubic", "srresnet": "SRResNet", "srgan": "SRGAN", "LR": "LR (input)", "HR": "HR (truth)"}
+METHOD_HELP = {
+    "bicubic": "Bicubic interpolation: a smooth curve through the pixels, nothing learned. The baseline.",
+    "srresnet": "SRResNet: the paper's network trained to match every pixel (mean squared error). "
+    "The best PSNR, but fine texture comes out smooth.",
+    "srgan": "SRGAN: the same network taught by a second network to make textures that look real. "
+    "Sharper and more natural to the eye, at a lower PSNR: some detail is invented.",
+}
+
+
+def method_label(name: str) -> str:
+    return METHOD_LABELS.get(name, name)
+
+
 def card_summary(name: str) -> str:
-    if name == "bicubic":
-        return "Bicubic interpolation (PIL, a = −0.5): the baseline every method is compared with."
-    card = model_card(name) or {}
+    """The method in plain words, with its Set5 numbers from its model card where there is one."""
+    card = (model_card(name) or {}) if name != "bicubic" else {}
     metrics = card.get("metrics", {}).get("Set5", {})
-    bits = [card.get("summary", "")]
+    bits = [METHOD_HELP.get(name, card.get("summary", ""))]
     if metrics:
-        bits.append(f"Set5: {metrics['psnr']:.2f} dB / SSIM {metrics['ssim']:.4f}")
-    return " · ".join(b for b in bits if b)
+        bits.append(f"Set5: {metrics['psnr']:.2f} dB PSNR, SSIM {metrics['ssim']:.4f}.")
+    return " ".join(b for b in bits if b)
 
 
-def model_sidebar() -> str:
-    """The model picker with its card summary; returns the chosen model name. A model whose weights
-    cannot be loaded is left out with its reason; if it was the one wanted, the next one is used."""
+@st.cache_resource(show_spinner=False)
+def get_peer_upscalers() -> dict[str, Upscaler]:
+    """The OpenCV peers (FSRCNN, ESPCN, LapSRN) where opencv-contrib and their models are installed."""
+    from srgan.peers import peer_upscalers
+
+    try:
+        return peer_upscalers()
+    except Exception as e:  # an optional extra: a broken install must not take the page down
+        LOG.warning("OpenCV peers unavailable: %s", e)
+        return {}
+
+
+def methods_sidebar() -> list[str]:
+    """The methods every image is run through (bicubic, the learned models that can load, the OpenCV
+    peers when installed), described in the sidebar; returns their names in display order."""
     problems = model_problems()
     present = available_models()
-    models = [m for m in present if m not in problems]
-    default = next((m for m in ("srgan", "srresnet") if m in models), "bicubic")
-    wanted = st.session_state.get("model") or next((m for m in ("srgan", "srresnet") if m in present), None)
-    if wanted in problems:
-        st.error(f"{wanted} cannot be loaded ({literal(problems[wanted])}); using {default} instead.")
-    if st.session_state.get("model") not in models:
-        st.session_state["model"] = default
+    learned = [m for m in ("srresnet", "srgan") if m in present and m not in problems]
+    peers = list(get_peer_upscalers())
+    for m, why in problems.items():
+        st.error(f"{method_label(m)} cannot be loaded ({literal(why)}); the other methods are shown.")
     with st.sidebar:
-        name = st.selectbox(
-            "Model", models, key="model", help="Learned models appear when weights/ holds their weights."
-        )
-        st.caption(card_summary(name))
+        st.subheader("Methods")
+        st.caption("Every image runs through each of these, side by side.")
+        for m in ("bicubic", *learned):
+            st.markdown(f"**{method_label(m)}**: {card_summary(m)}")
+        if peers:
+            st.markdown(f"**OpenCV peers** ({', '.join(peers)}): small published x4 networks, for reference.")
         missing = [m for m in MODEL_NAMES if m not in present]
         if missing:
-            st.caption(f"Not available (no weights in weights/): {', '.join(missing)}.")
+            st.caption(f"Not available (no weights in weights/): {', '.join(map(method_label, missing))}.")
         for m, why in problems.items():
-            st.caption(f"Not available: {m} ({literal(why)}).")
-    return name
+            st.caption(f"Not available: {method_label(m)} ({literal(why)}).")
+    return ["bicubic", *learned, *peers]
+
+
+def get_upscalers(methods: list[str], precision: str) -> dict[str, Upscaler]:
+    """{method: shared Upscaler} for ``methods`` (see :func:`methods_sidebar`)."""
+    peers = get_peer_upscalers()
+    return {m: peers[m] if m in peers else get_upscaler(m, precision) for m in methods}
 
 
 def precision_sidebar() -> str:

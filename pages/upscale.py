@@ -1,4 +1,10 @@
-"""Upscale & compare: LR, bicubic, SR (and HR) side by side, measured against the ground truth."""
+"""Upscale & compare: one image through every method (the paper's Figure 2 on the user's own image).
+
+LR, bicubic, each SR and the HR side by side, measured against the ground truth. The result is
+computed once per (image, fit, arithmetic) and kept; everything after that (wipe, zoom and pan in
+the browser; columns, error maps and charts in fragments; downloads of bytes already encoded)
+recomputes nothing.
+"""
 
 from __future__ import annotations
 
@@ -13,41 +19,31 @@ from PIL import Image
 from pages.common import (
     app_pixel_cap,
     get_slots,
-    get_upscaler,
+    get_upscalers,
     literal,
-    model_sidebar,
+    method_label,
+    methods_sidebar,
     one_line,
     page_errors,
     precision_sidebar,
-    show_image,
     trim_heap,
 )
-from srgan.compare import (
-    Comparison,
-    example_images,
-    fit_to_pixels,
-    run_comparison,
-    side_by_side,
-    wipe,
-    zoom_crop,
-)
-from srgan.image_io import (
-    IMAGE_EXTENSIONS,
-    ImageLoadError,
-    Picture,
-    encode_png,
-    image_size,
-    load_image,
-)
-from srgan.images import enlarge_nearest
+from pages.compare_view import compare_html, show_compare
+from srgan.compare import Comparison, Panel, comparison_png, crop_centre, example_images, run_comparison
+from srgan.image_io import IMAGE_EXTENSIONS, ImageLoadError, Picture, image_size, load_image
 from srgan.metrics import PROTOCOL
+from srgan.niqe import MIN_SIDE as NIQE_MIN_SIDE
 
 GALLERY_SIZE = 6  # results listed per browser session
 GALLERY_MB = 60  # of them, kept in full per session (the newest always); older ones keep a thumbnail
-PANEL_SIDE = 1024  # longest side of a panel as sent to the browser (a quarter of the page wide)
-WIPE_SIDE = 1460  # the before/after view spans the page
 UPLOAD_TYPES = tuple(ext.lstrip(".") for ext in IMAGE_EXTENSIONS)
-ERROR_MAP_SIDE = 384  # error maps larger than this are shown as block means (a cell per few screen pixels)
+COMPARE_HEIGHT = 720  # px of the compare view
+THUMB_SIDE = 160
+
+NIQE_HELP = (
+    "NIQE (Mittal et al. 2013, MATLAB's model as SR papers report it): how natural an image's local "
+    "statistics are, without a reference; lower is better. A rough guide to what people see."
+)
 
 
 @st.cache_data(show_spinner=False)
@@ -57,14 +53,9 @@ def _examples() -> dict[str, np.ndarray]:
 
 @st.cache_resource(show_spinner=False)
 def _shared_results() -> dict[str, Comparison]:
-    """Results of the bundled examples, shared by every session: each visitor starts on an
-    example, and its result depends only on the image and the model, so it is computed once
-    (at most 5 examples x 3 models)."""
+    """Results of the bundled examples, shared by every session: each visitor starts on an example,
+    and its result depends only on the image, the methods and the arithmetic, so it is computed once."""
     return {}
-
-
-def _png(img: np.ndarray) -> bytes:
-    return encode_png(Picture(img))
 
 
 def _source() -> tuple[str, Picture | bytes, bool] | None:
@@ -105,8 +96,8 @@ def _fit_choice(label: str, source: Picture | bytes, is_hr: bool) -> str | None:
         return "none"
     side = int(cap**0.5)
     st.warning(
-        f"This image is {w}×{h} ({w * h / 1e6:.1f} Mpx). The app handles "
-        f"{'high-res images' if is_hr else 'low-res inputs'} up to {cap / 1e6:.2f} Mpx (about {side}×{side}); "
+        f"This image is {w:,}×{h:,} ({w * h / 1e6:.1f} Mpx). The app handles "
+        f"{'high-res images' if is_hr else 'low-res inputs'} up to {cap / 1e6:.2f} Mpx (about {side:,}×{side:,}); "
         "the CLI has no such limit."
     )
     return st.radio(
@@ -121,43 +112,40 @@ def _fit_choice(label: str, source: Picture | bytes, is_hr: bool) -> str | None:
 def _decode(source: Picture | bytes, is_hr: bool, fit: str) -> Picture:
     """The picture to compare, within the app's cap: a large JPEG is reduced while it is decoded."""
     cap = app_pixel_cap(is_hr)
-    downscale = cap if fit == "downscale" else None
-    pic = source if isinstance(source, Picture) else load_image(source, fit_pixels=downscale)
-    if fit == "crop" and pic.width * pic.height > cap:
-        pic = Picture(fit_to_pixels(pic.rgb8(), cap, "crop"), notes=(*pic.notes, "cropped to fit the app's limit"))
-    return pic
+    pic = source if isinstance(source, Picture) else load_image(source, fit_pixels=cap if fit == "downscale" else None)
+    return crop_centre(pic, cap) if fit == "crop" else pic
 
 
 def _compute(
-    label: str, source: Picture | bytes, is_hr: bool, fit: str, model: str, precision: str, example: bool = False
-) -> Comparison | None:
+    label: str, source: Picture | bytes, is_hr: bool, fit: str, methods: list[str], precision: str, example: bool
+) -> tuple[str, Comparison] | None:
+    """(key, result) of every method on this image, computed once and then kept (this session's
+    gallery; the examples for every session); None with a one-line error when it cannot be done."""
     raw = source.pixels.tobytes() + str(source.pixels.shape).encode() if isinstance(source, Picture) else source
     digest = hashlib.sha1(raw).hexdigest()[:12]
-    key = f"{digest}-{fit}-{model}-{precision}-{is_hr}"
+    key = f"{digest}-{fit}-{'+'.join(methods)}-{precision}-{is_hr}"
     gallery: list[dict] = st.session_state.setdefault("gallery", [])
     for item in gallery:
         if item["key"] == key and item["comparison"] is not None:
-            return item["comparison"]
+            return key, item["comparison"]
     shared = _shared_results()
     if key in shared:  # an example another session has already run
-        return _remember(gallery, key, label, shared[key])
-    upscaler = get_upscaler(model, precision)
+        return key, _remember(gallery, key, label, shared[key])
+    upscalers = get_upscalers(methods, precision)
     bar = st.progress(0.0, text="Starting…")
 
     def queued(ahead: int) -> None:
         plural = "s" if ahead != 1 else ""
         bar.progress(0.0, text=f"Queued: {ahead} request{plural} from other sessions ahead of yours…")
 
-    def progress(done: int, total: int) -> None:  # t0 is set once this session's turn has come
-        bar.progress(done / total, text=f"Tile {done}/{total} · {time.perf_counter() - t0:.1f} s")
+    def progress(fraction: float, what: str) -> None:  # t0 is set once this session's turn has come
+        bar.progress(min(fraction, 1.0), text=f"{what} · {time.perf_counter() - t0:.1f} s")
 
     try:
         # decoding too is in the queue: a large upload's pixels exist for one session at a time
         with get_slots().hold(on_wait=queued):
             t0 = time.perf_counter()  # time the work, not the wait
-            comparison = run_comparison(_decode(source, is_hr, fit), upscaler, is_hr, progress)
-            if comparison.has_ground_truth:  # here, in the queue, not beside another session's upscale
-                comparison.error_maps(ERROR_MAP_SIDE)
+            comparison = run_comparison(_decode(source, is_hr, fit), upscalers, is_hr, progress)
             trim_heap()
     except ValueError as e:  # ImageLoadError is one
         bar.empty()
@@ -166,16 +154,14 @@ def _compute(
     bar.empty()
     if example:
         shared[key] = comparison
-    return _remember(gallery, key, label, comparison)
+    return key, _remember(gallery, key, label, comparison)
 
 
 def _remember(gallery: list[dict], key: str, label: str, comparison: Comparison) -> Comparison:
     """Put a result first in this session's gallery. Older results beyond :data:`GALLERY_MB` keep only
     their thumbnail: a session's memory stays bounded whatever it uploads."""
     gallery[:] = [item for item in gallery if item["key"] != key]
-    c = comparison
-    summary = f"{c.model} · " + (f"{c.psnr_gain:+.2f} dB" if c.has_ground_truth else "no ground truth")
-    gallery.insert(0, {"key": key, "label": label, "comparison": c, "thumb": _thumb(c.sr), "summary": summary})
+    gallery.insert(0, {"key": key, "label": label, "comparison": comparison, "thumb": _thumb(comparison)})
     del gallery[GALLERY_SIZE:]
     held = 0
     for item in gallery:
@@ -186,146 +172,234 @@ def _remember(gallery: list[dict], key: str, label: str, comparison: Comparison)
     return comparison
 
 
-def _thumb(img: np.ndarray, size: int = 160) -> np.ndarray:
-    im = Image.fromarray(img)
-    im.thumbnail((size, size))
+def _thumb(c: Comparison) -> np.ndarray:
+    """A small picture of the last method's output (the GAN when there is one)."""
+    im = Image.fromarray(list(c.methods.values())[-1].rgb8())
+    im.thumbnail((THUMB_SIDE, THUMB_SIDE))
     return np.asarray(im)
 
 
-NIQE_HELP = (
-    "NIQE (Mittal et al. 2013): a no-reference score of how natural an image's local statistics are; "
-    "lower is better. It needs no ground truth, but it is only a rough guide to what people see."
-)
+def _fmt(value: float | None, digits: int, unit: str = "") -> str:
+    return "—" if value is None else f"{value:.{digits}f}{unit}"
 
 
-def _metrics(c: Comparison) -> None:
+def _table(c: Comparison, shown: list[str]) -> str:
+    """A Markdown table, one column per shown panel: size, PSNR, SSIM, NIQE and time; the best
+    method of each row in bold with a star."""
+    best = {m: c.best(m) for m in ("psnr", "ssim", "niqe")}
+    panels = c.panels
+
+    def cell(name: str, metric: str, digits: int, unit: str = "") -> str:
+        text = _fmt(getattr(panels[name], metric), digits, unit)
+        return f"**{text} ★**" if best[metric] == name and len(c.methods) > 1 else text
+
+    rows = {
+        "Size": [f"{panels[n].width:,}×{panels[n].height:,}" for n in shown],
+        "PSNR (dB) ↑": [cell(n, "psnr", 2) for n in shown],
+        "SSIM ↑": [cell(n, "ssim", 4) for n in shown],
+        "NIQE ↓": [cell(n, "niqe", 2) for n in shown],
+        "Time": [_fmt(panels[n].seconds, 2, " s") for n in shown],
+    }
     if not c.has_ground_truth:
-        st.info(
-            "No ground truth for a low-resolution upload, so PSNR and SSIM cannot be measured: judge by eye, "
-            "or upload the high-resolution original instead, which the app downsamples x4 and measures against."
-        )
-        if c.niqe:
-            a, b = st.columns(2)
-            a.metric("NIQE bicubic", f"{c.niqe['bicubic']:.2f}", help=NIQE_HELP)
-            b.metric(
-                f"NIQE {c.model}",
-                f"{c.niqe['sr']:.2f}",
-                f"{c.niqe['sr'] - c.niqe['bicubic']:+.2f}",
-                delta_color="inverse",
-                help=NIQE_HELP,
-            )
-        return
-    b, s = c.metrics["bicubic"], c.metrics["sr"]
-    cols = st.columns(4)
-    cols[0].metric("PSNR bicubic", f"{b['psnr']:.2f} dB", help=PROTOCOL)
-    cols[1].metric(f"PSNR {c.model}", f"{s['psnr']:.2f} dB", f"{s['psnr'] - b['psnr']:+.2f} dB", help=PROTOCOL)
-    cols[2].metric("SSIM bicubic", f"{b['ssim']:.4f}", help=PROTOCOL)
-    cols[3].metric(f"SSIM {c.model}", f"{s['ssim']:.4f}", f"{s['ssim'] - b['ssim']:+.4f}", help=PROTOCOL)
+        del rows["PSNR (dB) ↑"], rows["SSIM ↑"]
+    head = "| | " + " | ".join(method_label(n) for n in shown) + " |"
+    lines = [head, "|---|" + "---:|" * len(shown)]
+    lines += [f"| {name} | " + " | ".join(vals) + " |" for name, vals in rows.items()]
+    return "\n".join(lines)
 
 
-def _panels(c: Comparison) -> dict[str, np.ndarray]:
-    panels = {"LR (nearest)": enlarge_nearest(c.lr), "Bicubic": c.bicubic, f"SR ({c.model})": c.sr}
-    if c.hr is not None:
-        panels["HR (ground truth)"] = c.hr
-    return panels
+def _panel_note(p: Panel) -> str:
+    bits = []
+    if p.psnr is not None:
+        bits.append(f"PSNR {p.psnr:.2f} dB · SSIM {p.ssim:.4f}")
+    if p.niqe is not None:
+        bits.append(f"NIQE {p.niqe:.2f}")
+    return " · ".join(bits)
 
 
-def _show(label: str, c: Comparison) -> None:
-    h, w = c.lr.shape[:2]
-    st.markdown(
-        f"**{literal(label)}** · input {w}×{h} → output {4 * w}×{4 * h} (×4) · {c.model} in {c.seconds:.1f} s"
-        + (" · measured against the HR ground truth" if c.has_ground_truth else " · no ground truth")
+def _compare_view(c: Comparison, shown: list[str]) -> None:
+    panels = c.panels
+    learned = [m for m in c.methods if m != "bicubic" and m in shown]
+    right = learned[-1] if learned else shown[-1]
+    left = "bicubic" if "bicubic" in shown and right != "bicubic" else shown[0]
+    markup = compare_html(
+        [(method_label(n), panels[n].png) for n in shown],
+        left=method_label(left),
+        right=method_label(right),
+        notes={method_label(n): _panel_note(panels[n]) for n in shown},
     )
-    for note in c.notes:
-        st.caption(f"Note: {note}.")
-    _metrics(c)
-    panels = _panels(c)
-    reduced = False
-    for col, (name, img) in zip(st.columns(len(panels)), panels.items(), strict=True):
-        reduced |= show_image(col, img, name, max_side=PANEL_SIDE)
-    if reduced:
-        st.caption("Panels are sent reduced to fit the page; the Zoom tab shows true pixels, downloads are full size.")
+    show_compare(markup, height=COMPARE_HEIGHT)
+    st.caption(
+        "Drag the divider to wipe between two panels (pick them above the image); scroll or pinch to zoom, "
+        "drag to pan, double-click to reset: every panel follows, pixel for pixel. The LR is drawn enlarged "
+        "with square pixels."
+    )
 
-    wipe_tab, zoom_tab, error_tab, chart_tab = st.tabs(["Before / after", "Zoom", "Error maps", "Metrics chart"])
-    with wipe_tab:
-        pairs = [("Bicubic", f"SR ({c.model})")] + (
-            [(f"SR ({c.model})", "HR (ground truth)")] if c.hr is not None else []
-        )
-        left, right = st.selectbox("Compare", pairs, format_func=lambda p: f"{p[0]} ↔ {p[1]}", key="wipe_pair")
-        frac = st.slider(f"← {left} | {right} →", 0.0, 1.0, 0.5, 0.01, key="wipe")
-        show_image(st, wipe(panels[left], panels[right], frac), max_side=WIPE_SIDE)
-    with zoom_tab:
-        a, b, z = st.columns(3)
-        cx = a.slider("Centre x", 0.0, 1.0, 0.5, 0.01, key="zoom_x")
-        cy = b.slider("Centre y", 0.0, 1.0, 0.5, 0.01, key="zoom_y")
-        size = z.select_slider("Region (output pixels)", [32, 48, 64, 96, 128], 64, key="zoom_size")
-        for col, (name, img) in zip(st.columns(len(panels)), panels.items(), strict=True):
-            show_image(col, zoom_crop(img, cx, cy, size, max(256 // size, 2)), name)
-    with error_tab:
-        if c.hr is None:
-            st.caption("Error maps need the ground truth: upload a high-resolution image.")
-        else:
-            # a heatmap cell per screen pixel is enough: a 2048² map would send 4 M numbers per chart
-            maps, factor = c.error_maps(ERROR_MAP_SIDE)
-            errs = {"|bicubic − HR|": maps["bicubic"], f"|SR − HR| ({c.model})": maps["sr"]}
-            vmax = float(np.percentile(np.concatenate([e.ravel() for e in errs.values()]), 99.5))
-            for col, (name, err) in zip(st.columns(2), errs.items(), strict=True):
-                fig = go.Figure(
-                    go.Heatmap(z=err[::-1], colorscale="Inferno", zmin=0, zmax=vmax, colorbar={"title": "ΔY"})
-                )
-                fig.update_layout(title=name, height=420, margin={"l": 0, "r": 0, "t": 40, "b": 0})
-                fig.update_yaxes(scaleanchor="x", visible=False)
-                fig.update_xaxes(visible=False)
-                col.plotly_chart(fig, key=f"err_{name}")
-            blocks = f" Each cell is the mean of {factor}×{factor} pixels." if factor > 1 else ""
-            st.caption(
-                f"Absolute error of the Y channel (0–255 scale), the quantity behind PSNR.{blocks} Darker is better."
-            )
-    with chart_tab:
-        if c.hr is None:
-            st.caption("Metrics need the ground truth.")
-        else:
-            names = ["bicubic", c.model]
+
+def _error_maps(c: Comparison, shown: list[str]) -> None:
+    maps = {m: p.error_map for m, p in c.methods.items() if m in shown and p.error_map is not None}
+    if not maps:
+        st.caption("Show at least one method to see its error map.")
+        return
+    vmax = float(np.percentile(np.concatenate([e.ravel() for e in maps.values()]), 99.5)) or 1.0
+    per_row = 3
+    items = list(maps.items())
+    for start in range(0, len(items), per_row):
+        cols = st.columns(per_row)
+        for col, (name, err) in zip(cols, items[start : start + per_row], strict=False):
             fig = go.Figure(
-                [
-                    go.Bar(x=names, y=[c.metrics[k]["psnr"] for k in ("bicubic", "sr")], name="PSNR (dB)", yaxis="y"),
-                    go.Bar(
-                        x=names,
-                        y=[c.metrics[k]["ssim"] for k in ("bicubic", "sr")],
-                        name="SSIM",
-                        yaxis="y2",
-                        offsetgroup=1,
-                    ),
-                ]
+                go.Heatmap(
+                    z=err,
+                    colorscale="Inferno",  # sequential, black at zero error
+                    zmin=0,
+                    zmax=vmax,
+                    colorbar={"title": {"text": "|ΔY|"}},
+                    hovertemplate="|ΔY| %{z:.1f}<extra></extra>",
+                )
             )
             fig.update_layout(
-                yaxis={"title": "PSNR (dB)"},
-                yaxis2={"title": "SSIM", "overlaying": "y", "side": "right", "range": [0, 1]},
-                barmode="group",
-                height=360,
-                margin={"t": 20},
+                title=f"{method_label(name)}: mean |ΔY| {float(np.nanmean(err)):.2f}",
+                height=380,
+                margin={"l": 0, "r": 0, "t": 40, "b": 0},
             )
-            st.plotly_chart(fig, key="metrics_chart")
-
-    d1, d2 = st.columns(2)
-    stem = label.rsplit(".", 1)[0].replace(" ", "_")
-    # encoded when clicked (not on every rerun, not held per session), and a click does not rerun the page
-    d1.download_button(
-        "Download SR (PNG)",
-        lambda: _png(c.sr),
-        f"{stem}_x4_{c.model}.png",
-        "image/png",
-        key="dl_sr",
-        on_click="ignore",
+            fig.update_yaxes(scaleanchor="x", visible=False, autorange="reversed")
+            fig.update_xaxes(visible=False)
+            # theme=None: Streamlit's chart theme replaces the colour scale with its own, light at zero
+            col.plotly_chart(fig, key=f"err_{name}", theme=None)
+    block = c.methods[items[0][0]].error_map_block
+    blocks = f" Each cell is the mean of {block}×{block} pixels." if block > 1 else ""
+    st.caption(
+        "Absolute error of the Y channel against the HR (0–255 scale), the quantity behind PSNR, on one colour "
+        f"scale for all maps (clipped at {vmax:.0f}).{blocks} Black is no error: darker is better."
     )
-    d2.download_button(
-        "Download comparison (PNG)",
-        lambda: _png(side_by_side(list(_panels(c).items()))),
+
+
+def perception_distortion_figure(points: dict[str, tuple[float, float]], hr_niqe: float | None) -> go.Figure:
+    """PSNR (distortion, right is better) against NIQE (perception, up is better: the axis is reversed),
+    one labelled point per method; the HR's NIQE as a reference line."""
+    names = list(points)
+    positions = ["top center", "bottom center", "middle right", "middle left"]
+    fig = go.Figure(
+        go.Scatter(
+            x=[points[n][0] for n in names],
+            y=[points[n][1] for n in names],
+            mode="markers+text",
+            text=[method_label(n) for n in names],
+            textposition=[positions[i % len(positions)] for i in range(len(names))],
+            marker={"size": 13},
+            hovertemplate="%{text}: PSNR %{x:.2f} dB, NIQE %{y:.2f}<extra></extra>",
+        )
+    )
+    if hr_niqe is not None:
+        fig.add_hline(y=hr_niqe, line_dash="dot", annotation_text=f"HR (truth) NIQE {hr_niqe:.2f}")
+    xs, ys = [p[0] for p in points.values()], [p[1] for p in points.values()] + ([hr_niqe] if hr_niqe else [])
+    fig.update_layout(
+        height=420,
+        margin={"t": 30},
+        xaxis={"title": "PSNR (dB) → less distortion", "range": [min(xs) - 0.6, max(xs) + 0.6]},
+        yaxis={"title": "NIQE ↑ more natural", "autorange": False, "range": [max(ys) + 0.6, min(ys) - 0.6]},
+        showlegend=False,
+    )
+    return fig
+
+
+def _perception_distortion(c: Comparison, shown: list[str]) -> None:
+    points = {
+        m: (p.psnr, p.niqe) for m, p in c.methods.items() if m in shown and p.psnr is not None and p.niqe is not None
+    }
+    if not points:
+        side = min(c.hr.width, c.hr.height) if c.hr else 0
+        st.caption(f"NIQE needs images of at least {NIQE_MIN_SIDE}×{NIQE_MIN_SIDE} px; this one is {side} px a side.")
+        return
+    st.plotly_chart(perception_distortion_figure(points, c.hr.niqe if c.hr else None), key="pd_chart")
+    st.caption(
+        "Blau & Michaeli (2018): past a point, an image cannot be both closer to the truth pixel for pixel "
+        "(PSNR) and more natural-looking (NIQE). SRResNet sits at the PSNR end, SRGAN trades PSNR for "
+        "naturalness; up and to the right is better on both."
+    )
+
+
+def _downloads(label: str, c: Comparison, shown: list[str]) -> None:
+    stem = label.rsplit(".", 1)[0].replace(" ", "_")
+    methods = [m for m in c.methods if m in shown]
+    cols = st.columns(len(methods) + 1)
+    for col, m in zip(cols, methods, strict=False):
+        # the bytes were encoded once with the result; a click does not rerun anything
+        col.download_button(
+            f"{method_label(m)} (PNG)",
+            c.methods[m].png,
+            f"{stem}_x4_{m}.png",
+            "image/png",
+            key=f"dl_{m}",
+            on_click="ignore",
+            width="stretch",
+        )
+    labels = {n: method_label(n) for n in c.panels}
+    cols[-1].download_button(
+        "All side by side (PNG)",
+        lambda: comparison_png(c, labels),  # made when clicked, not held
         f"{stem}_comparison.png",
         "image/png",
         key="dl_cmp",
         on_click="ignore",
+        width="stretch",
     )
+
+
+@st.fragment
+def _results(key: str, label: str, c: Comparison) -> None:
+    """Everything shown about one result. Its controls rerun only this fragment, on data already made."""
+    names = list(c.panels)
+    shown = st.pills(
+        "Columns",
+        names,
+        default=names,
+        selection_mode="multi",
+        format_func=method_label,
+        key=f"shown_{key}",
+        help="Hide the columns you do not need; the table, the views and the charts follow.",
+    )
+    shown = [n for n in names if n in (shown or [])]
+    if not shown:
+        st.caption("Pick at least one column to show.")
+        return
+    st.markdown(_table(c, shown))
+    if not c.has_ground_truth:
+        st.caption(
+            "No ground truth for a low-resolution upload, so PSNR and SSIM cannot be measured: judge by eye, or "
+            "upload the high-resolution original, which the app downsamples x4 and measures against."
+        )
+    if all(p.niqe is None for p in c.methods.values()):
+        first = next(iter(c.methods.values()))
+        st.caption(
+            f"No NIQE: it needs at least {NIQE_MIN_SIDE}×{NIQE_MIN_SIDE} px, and these outputs are "
+            f"{first.width}×{first.height}."
+        )
+    st.caption(f"★ best of the methods. PSNR and SSIM: {PROTOCOL} {NIQE_HELP}")
+    if c.has_ground_truth:
+        view, errors, plane = st.tabs(["Compare", "Error maps", "Perception–distortion"])
+        with view:
+            _compare_view(c, shown)
+        with errors:
+            _error_maps(c, shown)
+        with plane:
+            _perception_distortion(c, shown)
+    else:
+        _compare_view(c, shown)
+    _downloads(label, c, shown)
+
+
+def _show(key: str, label: str, c: Comparison) -> None:
+    lr = c.lr
+    seconds = sum(p.seconds or 0.0 for p in c.methods.values())
+    st.markdown(
+        f"**{literal(label)}** · input {lr.width:,}×{lr.height:,} → output {4 * lr.width:,}×{4 * lr.height:,} (×4) · "
+        f"{len(c.methods)} methods in {seconds:.1f} s"
+        + (" · measured against the HR ground truth" if c.has_ground_truth else " · no ground truth")
+    )
+    for note in c.notes:
+        st.caption(f"Note: {note}.")
+    _results(key, label, c)
 
 
 def _gallery() -> None:
@@ -334,11 +408,12 @@ def _gallery() -> None:
         return
     st.divider()
     st.subheader("This session")
-    cols = st.columns(len(gallery))
-    for i, (col, item) in enumerate(zip(cols, gallery, strict=True)):
-        col.image(item["thumb"], width="stretch")
-        col.caption(f"{literal(item['label'])} · {item['summary']}")
-        if item["comparison"] is None:
+    cols = st.columns(GALLERY_SIZE)
+    for i, (col, item) in enumerate(zip(cols, gallery, strict=False)):
+        col.image(item["thumb"], width="content")
+        c = item["comparison"]
+        col.caption(literal(item["label"]))
+        if c is None:
             col.caption("Thumbnail only: this session's memory keeps the newest results in full.")
         elif i and col.button("Reopen", key=f"reopen_{item['key']}"):
             gallery.insert(0, gallery.pop(i))
@@ -346,15 +421,23 @@ def _gallery() -> None:
             st.rerun()
 
 
+def _count_run() -> None:
+    """Count this session's runs of the whole page (fragment reruns do not count), in a hidden element
+    the browser test reads: an interaction that should not rerun the page must leave it unchanged."""
+    runs = st.session_state["page_runs"] = st.session_state.get("page_runs", 0) + 1
+    st.html(f'<span id="srgan-page-runs" data-runs="{runs}" hidden></span>')
+
+
 st.title("Upscale & compare")
-st.caption("×4 super-resolution with SRResNet / SRGAN, next to bicubic, measured honestly against the ground truth.")
+st.caption("×4 super-resolution by every method at once, next to bicubic, measured honestly against the ground truth.")
+_count_run()
 with page_errors("upscaling and comparing"):
-    model = model_sidebar()
+    methods = methods_sidebar()
     precision = precision_sidebar()
     reopen = st.session_state.pop("reopen", None)
     if reopen is not None:
         current = st.session_state["gallery"][0]
-        _show(current["label"], current["comparison"])
+        _show(current["key"], current["label"], current["comparison"])
     else:
         chosen = _source()
         if chosen is not None:
@@ -362,10 +445,10 @@ with page_errors("upscaling and comparing"):
             fit = _fit_choice(label, source, is_hr)
             if fit is not None:
                 example = st.session_state.get("source") in ("Example", None)
-                comparison = _compute(label, source, is_hr, fit, model, precision, example=example)
-                if comparison is not None:
-                    st.session_state["current"] = comparison
-                    _show(label, comparison)
+                done = _compute(label, source, is_hr, fit, methods, precision, example=example)
+                if done is not None:
+                    st.session_state["current"] = done[1]
+                    _show(done[0], label, done[1])
 # apart: an error above keeps the earlier results of this session within reach
 with page_errors("showing this session's results"):
     _gallery()

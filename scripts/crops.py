@@ -20,6 +20,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from srgan.images import enlarge_nearest  # noqa: E402
+
 REGIONS = {  # example name -> (cx, cy) of a textured region
     "Cat (Chelsea)": (0.42, 0.30),
     "Astronaut (Eileen Collins)": (0.40, 0.22),
@@ -27,8 +29,17 @@ REGIONS = {  # example name -> (cx, cy) of a textured region
 }
 
 
+def crop(img: np.ndarray, cx: float, cy: float, size: int, factor: int) -> np.ndarray:
+    """A ``size`` x ``size`` crop centred at fractions (cx, cy) of the image, enlarged ``factor``x by
+    nearest neighbour so pixels stay visible."""
+    h, w = img.shape[:2]
+    x0 = int(np.clip(round(cx * w - size / 2), 0, w - size))
+    y0 = int(np.clip(round(cy * h - size / 2), 0, h - size))
+    return enlarge_nearest(img[y0 : y0 + size, x0 : x0 + size], factor)
+
+
 def main() -> None:
-    from srgan.compare import example_images, run_comparison, side_by_side, zoom_crop
+    from srgan.compare import example_images, run_comparison, side_by_side
     from srgan.image_io import Picture
     from srgan.inference import Upscaler, weights_path
     from srgan.metrics import grid_offset, psnr
@@ -52,18 +63,17 @@ def main() -> None:
     examples = example_images()
     rows = []
     for name, (cx, cy) in REGIONS.items():
-        results = {m: run_comparison(Picture(examples[name]), up, is_hr=True) for m, up in upscalers.items()}
-        first = next(iter(results.values()))
-        panels = [(f"bicubic {first.metrics['bicubic']['psnr']:.2f} dB", first.bicubic)]
-        panels += [(f"{m} {c.metrics['sr']['psnr']:.2f} dB", c.sr) for m, c in results.items()]
-        panels.append((f"HR ({name.split(' (')[0].lower()})", first.hr))
-        rows.append(side_by_side([(label, zoom_crop(img, cx, cy, 64, 3)) for label, img in panels]))
-        methods = [("bicubic", first.bicubic), *((m, c.sr) for m, c in results.items())]
+        c = run_comparison(Picture(examples[name]), {"bicubic": Upscaler("bicubic"), **upscalers}, is_hr=True)
+        hr = c.hr.rgb8()
+        images = {m: p.rgb8() for m, p in c.methods.items()}
+        panels = [(f"{m} {c.methods[m].psnr:.2f} dB", img) for m, img in images.items()]
+        panels.append((f"HR ({name.split(' (')[0].lower()})", hr))
+        rows.append(side_by_side([(label, crop(img, cx, cy, 64, 3)) for label, img in panels]))
         scores = [
-            f"{m} {psnr(img, first.hr):.2f} dB, NIQE {niqe(img):.2f}, grid {grid_offset(img, first.hr):.2f}"
-            for m, img in methods
+            f"{m} {psnr(img, hr):.2f} dB, NIQE {niqe(img):.2f}, grid {grid_offset(img, hr):.2f}"
+            for m, img in images.items()
         ]
-        print(f"{name}: " + "; ".join(scores) + f"; HR NIQE {niqe(first.hr):.2f}", flush=True)
+        print(f"{name}: " + "; ".join(scores) + f"; HR NIQE {niqe(hr):.2f}", flush=True)
     width = max(r.shape[1] for r in rows)
     grid = np.concatenate([np.pad(r, ((0, 6), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows])
     Image.fromarray(grid).save(args.output, optimize=True)

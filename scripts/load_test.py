@@ -132,13 +132,30 @@ def make_uploads(sessions: int, size: int, jpeg: bool, rgba16: bool, folder: Pat
     return paths
 
 
-def expected_comparison(photo: Path, upscaler):
+def expected_comparison(photo: Path, upscalers: dict):
     """What the app shows for ``photo`` uploaded as high-res: the same decode, fit and comparison."""
     from pages.common import app_pixel_cap
     from srgan.compare import run_comparison
     from srgan.image_io import load_image
 
-    return run_comparison(load_image(photo.read_bytes(), fit_pixels=app_pixel_cap(True)), upscaler, is_hr=True)
+    return run_comparison(load_image(photo.read_bytes(), fit_pixels=app_pixel_cap(True)), upscalers, is_hr=True)
+
+
+def results_table(driver) -> dict[str, dict[str, str]]:
+    """The page's results table as {column: {row: cell}}, stars and emphasis left out."""
+    from selenium.webdriver.common.by import By
+
+    for table in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stMarkdownContainer'] table"):
+        head = [th.text.strip() for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
+        if "PSNR (dB) ↑" not in table.text and "NIQE ↓" not in table.text:
+            continue
+        out: dict[str, dict[str, str]] = {c: {} for c in head[1:]}
+        for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
+            cells = [td.text.strip() for td in tr.find_elements(By.TAG_NAME, "td")]
+            for column, cell in zip(head[1:], cells[1:], strict=False):
+                out[column][cells[0]] = cell.replace("★", "").strip()
+        return out
+    return {}
 
 
 def one_session(
@@ -171,27 +188,22 @@ def one_session(
         else:
             raise TimeoutError(f"no result after {timeout:.0f} s")
         seconds = time.perf_counter() - t0
-        labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stMetricLabel']")]
-        values = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stMetricValue']")]
-        return {
-            "index": index,
-            "seconds": seconds,
-            "metrics": dict(zip(labels, values, strict=False)),
-            "saw_queue": saw_queue,
-        }
+        return {"index": index, "seconds": seconds, "table": results_table(driver), "saw_queue": saw_queue}
     finally:
         driver.quit()
 
 
-def _upscaler_with_env(model: str, env: dict):
-    """The app's Upscaler, built while ``env`` (e.g. SRGAN_WEIGHTS) is set, leaving os.environ as it was."""
+def _upscalers_with_env(env: dict) -> dict:
+    """The app's methods (bicubic and the learned models, not the optional peers), built while ``env``
+    (e.g. SRGAN_WEIGHTS) is set, leaving os.environ as it was."""
     from pages.common import APP_ENGINE, APP_TILE
     from srgan.inference import Upscaler
 
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        return Upscaler(model, tile=APP_TILE, engine=APP_ENGINE)
+        learned = {m: Upscaler(m, tile=APP_TILE, engine=APP_ENGINE) for m in ("srresnet", "srgan")}
+        return {"bicubic": Upscaler("bicubic"), **learned}
     finally:
         for k, v in saved.items():
             if v is None:
@@ -203,7 +215,6 @@ def _upscaler_with_env(model: str, env: dict):
 def run_load_test(
     sessions: int = 4,
     size: int = 256,
-    model: str = "srgan",
     timeout: float = 600.0,
     env: dict | None = None,
     jpeg: bool = False,
@@ -212,15 +223,17 @@ def run_load_test(
     """``sessions`` browsers at once against one server (one more with ``rgba16``); returns counts,
     latencies and the server's memory."""
     with tempfile.TemporaryDirectory() as tmp:
-        return _run_load_test(Path(tmp), sessions, size, model, timeout, env, jpeg, rgba16)
+        return _run_load_test(Path(tmp), sessions, size, timeout, env, jpeg, rgba16)
 
 
 def _run_load_test(
-    folder: Path, sessions: int, size: int, model: str, timeout: float, env: dict | None, jpeg: bool, rgba16: bool
+    folder: Path, sessions: int, size: int, timeout: float, env: dict | None, jpeg: bool, rgba16: bool
 ) -> dict:
+    from pages.common import METHOD_LABELS
+
     photos = make_uploads(sessions, size, jpeg, rgba16, folder)
-    upscaler = _upscaler_with_env(model, env or {})  # the same weights the server uses
-    expected = [expected_comparison(p, upscaler) for p in photos]
+    upscalers = _upscalers_with_env(env or {})  # the same weights the server uses
+    expected = [expected_comparison(p, upscalers) for p in photos]
     results: list[dict] = [{"index": i, "error": "did not finish"} for i in range(len(photos))]
     start = threading.Barrier(len(photos))
 
@@ -228,9 +241,9 @@ def _run_load_test(
         before = memory_of(pid)
 
         def work(i: int) -> None:
-            lr = expected[i].lr.shape
+            lr = expected[i].lr
             try:
-                results[i] = one_session(url, i, photos[i], (lr[1], lr[0]), timeout, start)
+                results[i] = one_session(url, i, photos[i], (lr.width, lr.height), timeout, start)
             except Exception as e:  # a failed session is counted, not fatal to the others
                 results[i] = {"index": i, "error": f"{type(e).__name__}: {e}"}
 
@@ -248,13 +261,12 @@ def _run_load_test(
         if "error" in r:
             failures.append(f"session {i}: {r['error']}")
             continue
-        metrics = expected[i].metrics
-        want = {
-            "PSNR bicubic": f"{metrics['bicubic']['psnr']:.2f} dB",
-            f"PSNR {model}": f"{metrics['sr']['psnr']:.2f} dB",
-            f"SSIM {model}": f"{metrics['sr']['ssim']:.4f}",
-        }
-        shown = {k: r["metrics"].get(k) for k in want}
+        want, shown = {}, {}
+        for m, panel in expected[i].methods.items():
+            column = METHOD_LABELS[m]
+            want[column] = (f"{panel.psnr:.2f}", f"{panel.ssim:.4f}")
+            cells = r["table"].get(column, {})
+            shown[column] = (cells.get("PSNR (dB) ↑"), cells.get("SSIM ↑"))
         if shown != want:
             failures.append(f"session {i}: shown {shown}, expected {want}")
     latencies = sorted(r["seconds"] for r in results if "seconds" in r)
@@ -262,7 +274,6 @@ def _run_load_test(
         "sessions": len(photos),
         "uploads": [f"{p.name} ({p.stat().st_size / 1e6:.2f} MB)" for p in photos],
         "hr_size": f"{size}x{size}",
-        "model": model,
         "completed": len(photos) - len(failures),
         "failed": len(failures),
         "failures": failures,
@@ -279,12 +290,11 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sessions", type=int, default=4)
     p.add_argument("--size", type=int, default=256, help="side of each session's high-res upload")
-    p.add_argument("--model", default="srgan")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per session")
     p.add_argument("--jpeg", action="store_true", help="upload photo-like JPEGs (q90) instead of PNGs")
     p.add_argument("--rgba16", action="store_true", help="and one more session uploading a 16-bit RGBA PNG")
     args = p.parse_args()
-    result = run_load_test(args.sessions, args.size, args.model, args.timeout, jpeg=args.jpeg, rgba16=args.rgba16)
+    result = run_load_test(args.sessions, args.size, args.timeout, jpeg=args.jpeg, rgba16=args.rgba16)
     print(json.dumps(result, indent=2))
     return 0 if result["failed"] == 0 else 1
 

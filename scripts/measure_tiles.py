@@ -2,7 +2,7 @@
 
 python scripts/measure_tiles.py seams          # max |tiled - whole| per tile_pad (Set5 baby LR, tile 40)
 python scripts/measure_tiles.py memory TILE [SIZE]  # time and peak RSS, SIZE x SIZE LR (256), tile TILE, pad 16
-python scripts/measure_tiles.py sweep [SIZE]        # `memory` for several tiles, each in a fresh process
+python scripts/measure_tiles.py sweep [SIZE [TILE ...]]  # `memory` for several tiles, each in a fresh process
 python scripts/measure_tiles.py tail                # one 160x160 window: the paper's layout against inference_generator
 """
 
@@ -89,7 +89,7 @@ if __name__ == "__main__":
     if mode == "seams":
         seams()
     elif mode == "sweep":
-        sweep(*args)
+        sweep(*args[:1], *([tuple(args[1:])] if len(args) > 1 else []))
     elif mode == "tail":
         tail(*args)
     else:

@@ -1,4 +1,5 @@
-"""Command line: ``python -m srgan {upscale,degrade,evaluate,bench,train,ship,export}`` (also the ``srgan`` script).
+"""Command line: ``python -m srgan {upscale,degrade,evaluate,bench,train,ship,export,data}``
+(also the ``srgan`` script).
 
 Errors are one line on stderr naming the file and the reason; a batch goes on past a bad
 file and the exit status is non-zero when anything failed.
@@ -470,6 +471,15 @@ def _export_onnx(args, out: Path) -> int:
     return 0
 
 
+def cmd_data(args) -> int:
+    from srgan.fetch import fetch_command
+
+    try:
+        return fetch_command(args.sets, args.to, args.source, args.mirror, args.overwrite, log=print, err=_err)
+    except ValueError as e:  # unknown set, missing --from folder, bad mirror URL
+        raise CLIError(str(e)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, ENGINES, MODEL_NAMES, PRECISIONS
 
@@ -702,6 +712,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="swap the shipped --name weights and card with the ones the last ship replaced (weights/previous/)",
     )
     sp.set_defaults(func=cmd_ship)
+
+    from srgan.fetch import MIRROR_ENV, SETS
+
+    sp = sub.add_parser("data", help="get the benchmark sets (data fetch)")
+    data_sub = sp.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    sp = data_sub.add_parser(
+        "fetch",
+        help="download Set5, Set14, BSD100 (HR and reference x4 LR), checked against a committed manifest",
+        description="Download the benchmark sets (HR and reference x4 LR) from the public GitHub commits named in "
+        "srgan/data/benchmarks_manifest.tsv, or copy them from a local folder. Every file's sha256 is checked "
+        "before it is written; files already in place are skipped, so running it again resumes. The images are "
+        "third-party research data: research / non-commercial use only.",
+    )
+    sp.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="sets to get (default: all)")
+    sp.add_argument("--to", metavar="DIR", help="data folder to fill (default: $SRGAN_DATA, else ../shared/data)")
+    src = sp.add_mutually_exclusive_group()
+    src.add_argument(
+        "--from", dest="source", metavar="DIR", help="copy from a folder laid out like shared/data (no network)"
+    )
+    src.add_argument(
+        "--mirror", metavar="URL", help=f"serves <repo>/<commit>/<path> (default: ${MIRROR_ENV}, else GitHub raw)"
+    )
+    sp.add_argument("--overwrite", action="store_true", help="replace files present with another checksum")
+    sp.set_defaults(func=cmd_data)
     return p
 
 

@@ -1,134 +1,239 @@
-"""One comparison of LR, bicubic and SR (and HR when known), as the dashboard shows it.
+"""One comparison of every method on one image, as the dashboard shows it (the paper's Figure 2).
 
 The app decides what to show; this module decides what is true: how the LR is made from an HR
 upload, which images the metrics compare (always against the HR ground truth, never against
-bicubic or the LR), and the image maths behind the wipe slider, the zoom and the error maps.
-All images here are uint8 (H, W, 3) RGB.
+bicubic or the LR), and what is kept of each result. A :class:`Comparison` holds each panel as
+PNG bytes in the input's own mode and bit depth (alpha kept), encoded once: the same bytes are
+shown in the browser and downloaded, and no full-size array outlives the computation.
 """
 
 from __future__ import annotations
 
+import io
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from srgan import SCALE
-from srgan.image_io import Picture
-from srgan.images import downscale, enlarge_nearest, modcrop, resize_bicubic, upscale_bicubic
-from srgan.inference import Progress, Upscaler
+from srgan.image_io import Picture, encode_png
+from srgan.images import modcrop, resize_bicubic, to_float, to_uint16
+from srgan.inference import Upscaler
 from srgan.metrics import STRIP_ROWS, evaluate_pair, rgb_to_y
+from srgan.niqe import MIN_SIDE as NIQE_MIN_SIDE
+from srgan.niqe import matlab_model_path, niqe
+
+ERROR_MAP_SIDE = 384  # error maps are kept as block means no larger than this (a cell per few screen pixels)
+MIN_HR_SIDE = SCALE * 4  # smallest HR side the app downsamples (a 4x4 LR)
+
+Progress = Callable[[float, str], None]  # (fraction done, what is being done)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One image of a comparison: the LR, a method's x4 output, or the HR ground truth.
+
+    png: the image in the input's mode and depth (RGB/RGBA/L/LA, 8 or 16 bits); width, height:
+    its size in pixels. psnr, ssim (Y channel, 4-px border shaved) against the HR, None without one
+    or for the LR/HR themselves; niqe: MATLAB-model NIQE (lower is more natural), None where the
+    image is too small to score; seconds: the method's run time; error_map: |Y - Y(HR)| (0-255)
+    averaged over ``error_map_block`` x ``error_map_block`` blocks, float32, None without HR.
+    """
+
+    label: str
+    png: bytes
+    width: int
+    height: int
+    psnr: float | None = None
+    ssim: float | None = None
+    niqe: float | None = None
+    seconds: float | None = None
+    error_map: np.ndarray | None = field(default=None, repr=False, compare=False)
+    error_map_block: int = 1
+
+    def rgb8(self) -> np.ndarray:
+        """uint8 (H, W, 3) RGB decoded from the PNG (alpha dropped, 16 bits rounded to 8)."""
+        from srgan.image_io import load_image
+
+        return load_image(self.png).rgb8()
 
 
 @dataclass
 class Comparison:
-    """LR input, SR x4 and (for an HR upload) the HR ground truth, with metrics; bicubic x4 on demand.
+    """LR, every method's x4 output and (for an HR upload) the HR, each a :class:`Panel`.
 
-    metrics: {"bicubic": {...}, "sr": {...}} with ``psnr``, ``ssim`` (Y, shave 4) and ``psnr_rgb``;
-    empty when there is no ground truth. niqe: no-reference NIQE of bicubic and SR (lower is more
-    natural), where the output is large enough. notes: what the loader and the preparation did.
+    methods: method name -> panel, in the order they were run (bicubic first). notes: what the
+    loader and the preparation did that the user should know (alpha, bit depth, resizing).
     """
 
-    lr: np.ndarray
-    sr: np.ndarray
-    hr: np.ndarray | None = None
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
-    niqe: dict[str, float] = field(default_factory=dict)
-    seconds: float = 0.0
-    model: str = ""
+    lr: Panel
+    methods: dict[str, Panel]
+    hr: Panel | None = None
     notes: tuple[str, ...] = ()
-    _derived: dict = field(default_factory=dict, repr=False, compare=False)  # computed once, on demand
 
     @property
     def has_ground_truth(self) -> bool:
         return self.hr is not None
 
     @property
-    def bicubic(self) -> np.ndarray:
-        """Bicubic x4 of the LR, made again when asked (~30 ms for a 512x512 LR): one image less held
-        per result and session."""
-        return upscale_bicubic(self.lr)
+    def panels(self) -> dict[str, Panel]:
+        """LR, each method, HR (when known), in display order."""
+        out = {"LR": self.lr, **self.methods}
+        if self.hr is not None:
+            out["HR"] = self.hr
+        return out
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the images."""
-        return sum(a.nbytes for a in (self.lr, self.sr, self.hr) if a is not None)
+        """Memory held by the encoded images and error maps."""
+        return sum(len(p.png) + (p.error_map.nbytes if p.error_map is not None else 0) for p in self.panels.values())
 
-    def error_maps(self, max_side: int) -> tuple[dict[str, np.ndarray], int]:
-        """``({"bicubic": map, "sr": map}, f)``: |Y - Y(HR)| (0-255 scale) of each, averaged over f x f
-        blocks so that no side exceeds ``max_side`` (float32); computed once per comparison."""
-        key = ("error_maps", max_side)
-        if key not in self._derived:
-            if self.hr is None:
-                raise ValueError("error maps need the HR ground truth")
-            maps = {
-                k: block_mean(abs_error_y(img, self.hr), max_side)
-                for k, img in (("bicubic", self.bicubic), ("sr", self.sr))
-            }
-            self._derived[key] = ({k: m for k, (m, _) in maps.items()}, maps["sr"][1])
-        return self._derived[key]
+    def best(self, metric: str) -> str | None:
+        """The method with the best ``metric`` (psnr, ssim: highest; niqe: lowest), None if none has it."""
+        scored = {m: getattr(p, metric) for m, p in self.methods.items() if getattr(p, metric) is not None}
+        if not scored:
+            return None
+        pick = min if metric == "niqe" else max
+        return pick(scored, key=scored.get)
 
-    @property
-    def psnr_gain(self) -> float | None:
-        """SR PSNR minus bicubic PSNR in dB (None without ground truth)."""
-        return self.metrics["sr"]["psnr"] - self.metrics["bicubic"]["psnr"] if self.metrics else None
+    def gain(self, method: str) -> float | None:
+        """``method``'s PSNR minus bicubic's in dB (None without ground truth)."""
+        p, b = self.methods.get(method), self.methods.get("bicubic")
+        if p is None or b is None or p.psnr is None or b.psnr is None:
+            return None
+        return p.psnr - b.psnr
 
 
 def hr_to_lr(hr: np.ndarray, scale: int = SCALE) -> tuple[np.ndarray, np.ndarray]:
     """(modcropped HR, LR) exactly as the paper's protocol makes them. uint8 in, uint8 out."""
-    if min(hr.shape[:2]) < scale * 4:
-        raise ValueError(
-            f"image is {hr.shape[1]}x{hr.shape[0]}: too small to downsample x{scale} "
-            f"(needs at least {scale * 4} px a side)"
-        )
+    check_hr_size(hr.shape[1], hr.shape[0])
     hr = np.ascontiguousarray(modcrop(hr, scale))
-    return hr, downscale(hr, scale)
+    h, w = hr.shape[:2]
+    return hr, resize_bicubic(hr, (w // scale, h // scale))
 
 
-def run_comparison(pic: Picture, upscaler: Upscaler, is_hr: bool, progress: Progress | None = None) -> Comparison:
-    """Make LR (from an HR upload) or take it (LR upload), upscale it with bicubic and the model,
-    and measure both against the HR where there is one. Alpha is dropped for the comparison."""
-    rgb = pic.rgb8()
-    hr, lr = hr_to_lr(rgb) if is_hr else (None, rgb)
-    t0 = time.perf_counter()
-    sr = upscaler.upscale(Picture(lr), progress=progress).pixels
-    seconds = time.perf_counter() - t0
-    bicubic = upscale_bicubic(lr)
-    metrics = {}
-    if hr is not None:
-        metrics = {"bicubic": evaluate_pair(bicubic, hr), "sr": evaluate_pair(sr, hr)}
-    return Comparison(lr, sr, hr, metrics, no_reference_scores(bicubic, sr), seconds, upscaler.name, pic.notes)
+def check_hr_size(width: int, height: int) -> None:
+    """Raise ValueError (one line, with the minimum) if an HR image is too small to downsample."""
+    if min(width, height) < MIN_HR_SIDE:
+        raise ValueError(
+            f"image is {width}x{height}: too small to downsample x{SCALE} as a high-res image "
+            f"(needs at least {MIN_HR_SIDE}x{MIN_HR_SIDE} px); upload it as a low-res image instead"
+        )
 
 
-def no_reference_scores(bicubic: np.ndarray, sr: np.ndarray) -> dict[str, float]:
-    """NIQE of bicubic and SR where NIQE can score them (large enough, model file installed)."""
-    from srgan.niqe import MIN_SIDE, niqe, params_path
+def hr_picture_to_lr(pic: Picture) -> tuple[Picture, Picture, np.ndarray, np.ndarray]:
+    """(HR picture modcropped, LR picture, HR uint8 RGB, LR uint8 RGB) from an HR upload.
 
-    if params_path() is None or min(sr.shape[:2]) < MIN_SIDE:
-        return {}
-    return {"bicubic": niqe(bicubic), "sr": niqe(sr)}
+    The 8-bit colour LR is the protocol's (antialiased bicubic of the 8-bit HR) and is what is
+    measured; a 16-bit HR gives a 16-bit LR (the same resize in float) that the models run on;
+    alpha is resized the same way and kept.
+    """
+    hr8, lr8 = hr_to_lr(pic.rgb8())
+    h, w = hr8.shape[:2]
+    size = (w // SCALE, h // SCALE)
+    hr_alpha = None if pic.alpha is None else np.ascontiguousarray(modcrop(pic.alpha))
+    if pic.bit_depth == 8:
+        pixels = lr8
+        alpha = None if hr_alpha is None else resize_bicubic(hr_alpha, size)
+    else:
+        pixels = to_uint16(resize_bicubic(to_float(modcrop(pic.pixels)), size))
+        alpha = None if hr_alpha is None else to_uint16(resize_bicubic(to_float(hr_alpha), size))
+    hr_pic = replace(pic, pixels=np.ascontiguousarray(modcrop(pic.pixels)), alpha=hr_alpha)
+    return hr_pic, replace(pic, pixels=pixels, alpha=alpha), hr8, lr8
 
 
-def wipe(left: np.ndarray, right: np.ndarray, fraction: float, line: int = 2) -> np.ndarray:
-    """Before/after view: columns left of ``fraction`` of the width from ``left``, the rest from
-    ``right``, with a thin white divider."""
-    out = right.copy()
-    x = round(np.clip(fraction, 0.0, 1.0) * left.shape[1])
-    out[:, :x] = left[:, :x]
-    if 0 < x < out.shape[1]:
-        out[:, max(x - line // 2, 0) : x + (line + 1) // 2] = 255
-    return out
+def picture_notes(pic: Picture, is_hr: bool) -> tuple[str, ...]:
+    """What a user should know about how their image's mode and depth were handled."""
+    notes = []
+    if pic.alpha is not None:
+        notes.append(
+            "transparency kept: the alpha channel is upscaled with bicubic and is in every download; "
+            "the panels show it over a checkerboard, and the metrics measure the colour channels only"
+        )
+    if pic.bit_depth == 16:
+        notes.append(
+            "16-bit input: the models run on all 16 bits and the downloads are 16-bit PNGs; "
+            + ("PSNR/SSIM/NIQE are measured at 8 bits, as in the literature" if is_hr else "NIQE is measured at 8 bits")
+        )
+    if pic.mode in ("L", "LA"):
+        notes.append("greyscale input: the models see it as grey RGB and the results are saved grey")
+    return tuple(notes)
 
 
-def zoom_crop(img: np.ndarray, cx: float, cy: float, size: int, factor: int) -> np.ndarray:
-    """A ``size`` x ``size`` crop centred at fractions (cx, cy) of the image, enlarged ``factor``x by
-    nearest neighbour so pixels stay visible. The crop is clamped inside the image."""
-    h, w = img.shape[:2]
-    size = min(size, h, w)
-    x0 = int(np.clip(round(cx * w - size / 2), 0, w - size))
-    y0 = int(np.clip(round(cy * h - size / 2), 0, h - size))
-    return enlarge_nearest(img[y0 : y0 + size, x0 : x0 + size], factor)
+def run_comparison(
+    pic: Picture,
+    upscalers: Mapping[str, Upscaler],
+    is_hr: bool,
+    progress: Progress | None = None,
+    error_map_side: int = ERROR_MAP_SIDE,
+) -> Comparison:
+    """Run every method of ``upscalers`` (name -> Upscaler, bicubic among them) on one image.
+
+    An HR upload is downsampled x4 by the protocol and each output is measured against it (PSNR,
+    SSIM on Y with a 4-px shave); an LR upload is upscaled as it is. Every output gets a NIQE score
+    where it is large enough. Outputs keep the input's alpha and bit depth.
+    """
+    say = progress or (lambda _f, _t: None)
+    if is_hr:
+        hr_pic, lr_pic, hr8, lr8 = hr_picture_to_lr(pic)
+    else:
+        hr_pic, hr8, lr_pic, lr8 = None, None, pic, pic.rgb8()
+    n = len(upscalers)
+    methods: dict[str, Panel] = {}
+    for i, (name, up) in enumerate(upscalers.items()):
+        say(i / n, f"{name} ({i + 1}/{n})")
+
+        def tiles(done: int, total: int, i: int = i, name: str = name) -> None:
+            say((i + 0.8 * done / total) / n, f"{name} ({i + 1}/{n}) · tile {done}/{total}")
+
+        t0 = time.perf_counter()
+        sr = up.upscale(lr_pic, progress=tiles)
+        seconds = time.perf_counter() - t0
+        say((i + 0.8) / n, f"{name} ({i + 1}/{n}) · scoring")
+        methods[name] = _panel(name, sr, hr8, seconds, error_map_side)
+        del sr
+    lr = _panel("LR", lr_pic, None, None, error_map_side, rgb=lr8)
+    hr = None if hr_pic is None else _panel("HR", hr_pic, None, None, error_map_side, rgb=hr8)
+    say(1.0, "done")
+    return Comparison(lr, methods, hr, (*pic.notes, *picture_notes(pic, is_hr)))
+
+
+def _panel(
+    label: str,
+    pic: Picture,
+    hr8: np.ndarray | None,
+    seconds: float | None,
+    error_map_side: int,
+    rgb: np.ndarray | None = None,
+) -> Panel:
+    rgb = pic.rgb8() if rgb is None else rgb
+    psnr = ssim = emap = None
+    block = 1
+    if hr8 is not None:
+        scores = evaluate_pair(rgb, hr8)
+        psnr, ssim = scores["psnr"], scores["ssim"]
+        emap, block = block_mean(abs_error_y(rgb, hr8), error_map_side)
+    return Panel(
+        label,
+        encode_png(pic),
+        pic.width,
+        pic.height,
+        psnr,
+        ssim,
+        niqe_score(rgb),
+        seconds,
+        emap,
+        block,
+    )
+
+
+def niqe_score(rgb: np.ndarray) -> float | None:
+    """MATLAB-model NIQE of a uint8 RGB image, or None where it is smaller than NIQE can score."""
+    if matlab_model_path() is None or min(rgb.shape[:2]) < NIQE_MIN_SIDE:
+        return None
+    return niqe(rgb, "matlab")
 
 
 def abs_error_y(img: np.ndarray, hr: np.ndarray) -> np.ndarray:
@@ -155,31 +260,45 @@ def block_mean(img: np.ndarray, max_side: int) -> tuple[np.ndarray, int]:
 
 
 def side_by_side(panels: list[tuple[str, np.ndarray]], gap: int = 8, label_height: int = 22) -> np.ndarray:
-    """A labelled strip of equally sized uint8 RGB panels (for the comparison download)."""
-    h, w = panels[0][1].shape[:2]
+    """A labelled strip of uint8 RGB panels (for the comparison download); smaller panels (the LR)
+    are enlarged by nearest neighbour to the largest one's size."""
+    h, w = max(img.shape[0] for _, img in panels), max(img.shape[1] for _, img in panels)
     canvas = Image.new("RGB", (len(panels) * w + (len(panels) - 1) * gap, h + label_height), "white")
     draw = ImageDraw.Draw(canvas)
     for i, (label, img) in enumerate(panels):
         x = i * (w + gap)
-        canvas.paste(Image.fromarray(img), (x, label_height))
+        im = Image.fromarray(img)
+        if im.size != (w, h):
+            im = im.resize((w, h), Image.Resampling.NEAREST)
+        canvas.paste(im, (x, label_height))
         draw.text((x + 4, 4), label, fill="black")
     return np.asarray(canvas)
 
 
-def fit_to_pixels(img: np.ndarray, max_pixels: int, how: str = "downscale") -> np.ndarray:
-    """Bring a uint8 image within ``max_pixels``: ``downscale`` it (antialiased bicubic, aspect kept)
-    or ``crop`` its centre to the largest region of the same aspect ratio that fits."""
-    h, w = img.shape[:2]
+def comparison_png(c: Comparison, labels: Mapping[str, str] | None = None) -> bytes:
+    """PNG of every panel of ``c`` side by side, labelled (``labels``: panel name -> caption)."""
+    labels = labels or {}
+    strip = side_by_side([(labels.get(k, k), p.rgb8()) for k, p in c.panels.items()])
+    buf = io.BytesIO()
+    Image.fromarray(strip).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def crop_centre(pic: Picture, max_pixels: int) -> Picture:
+    """``pic``'s centre, the largest region of the same aspect ratio within ``max_pixels`` (alpha
+    and bit depth kept); ``pic`` itself when it fits."""
+    h, w = pic.height, pic.width
     if h * w <= max_pixels:
-        return img
+        return pic
     f = (max_pixels / (h * w)) ** 0.5
     nh, nw = max(int(h * f), 1), max(int(w * f), 1)
-    if how == "crop":
-        y0, x0 = (h - nh) // 2, (w - nw) // 2
-        return np.ascontiguousarray(img[y0 : y0 + nh, x0 : x0 + nw])
-    if how == "downscale":
-        return resize_bicubic(img, (nw, nh))
-    raise ValueError(f"how must be 'downscale' or 'crop', got {how!r}")
+    y0, x0 = (h - nh) // 2, (w - nw) // 2
+
+    def cut(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else np.ascontiguousarray(a[y0 : y0 + nh, x0 : x0 + nw])
+
+    note = f"cropped from {w}x{h} to its centre {nw}x{nh} to fit the app's limit"
+    return replace(pic, pixels=cut(pic.pixels), alpha=cut(pic.alpha), notes=(*pic.notes, note))
 
 
 def example_images() -> dict[str, np.ndarray]:

@@ -6,10 +6,12 @@ it :func:`opencv_peers` returns the reason instead of the models.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 
+from srgan.images import to_uint8
 from srgan.paths import data_dir
 
 PEER_FILES = {
@@ -43,3 +45,31 @@ def opencv_peers(folder: Path | None = None) -> tuple[dict, dict[str, str]]:
 
         methods[name] = method
     return methods, skipped
+
+
+class PeerEngine:
+    """An OpenCV peer as an engine (see :mod:`srgan.engines`): whole images at once, exact on 8 bits."""
+
+    precision = "fp32"
+    whole_image = True
+
+    def __init__(self, name: str, method):
+        self.name, self._method = name, method
+        self._lock = threading.Lock()  # one cv2 net, not safe to share between threads
+
+    def upscale_uint8(self, rgb: np.ndarray) -> np.ndarray:
+        """uint8 (h, w, 3) RGB -> uint8 (4h, 4w, 3) RGB."""
+        with self._lock:
+            return self._method(rgb)
+
+    def __call__(self, window: np.ndarray) -> np.ndarray:
+        """float32 (h, w, 3) in [0, 1] -> float32 (4h, 4w, 3) in [0, 1], through 8 bits."""
+        return self.upscale_uint8(to_uint8(window)).astype(np.float32) / 255.0
+
+
+def peer_upscalers(folder: Path | None = None) -> dict:
+    """{name: Upscaler} for the OpenCV peers that can run here (none without opencv-contrib or the models)."""
+    from srgan.inference import Upscaler
+
+    methods, _ = opencv_peers(folder)
+    return {name: Upscaler.with_engine(PeerEngine(name, m), name=name) for name, m in methods.items()}

@@ -33,16 +33,35 @@ def _upload(at, how: str, name: str, data: bytes):
     return at
 
 
-def test_example_path_shows_all_panels_and_metrics(app):
+def _table(at) -> dict[str, list[str]]:
+    """The results table (Markdown) as {row name: cells}, with the header row under "columns"."""
+    text = next(m.value for m in at.markdown if m.value.startswith("| |"))
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines() if "---" not in line]
+    return {"columns": rows[0][1:], **{r[0]: r[1:] for r in rows[1:]}}
+
+
+def _decode(png: bytes):
+    from srgan.image_io import load_image
+
+    return load_image(png)
+
+
+def test_example_path_runs_every_method_and_marks_the_best(app):
     at = app.run()
-    assert not at.exception
-    assert at.sidebar.selectbox(key="model").value == "srgan"
-    labels = [m.label for m in at.metric]
-    assert labels == ["PSNR bicubic", "PSNR srgan", "SSIM bicubic", "SSIM srgan"]
-    assert not at.error
+    assert not at.exception and not at.error
     current = at.session_state["current"]
-    assert current.sr.shape == current.hr.shape == current.bicubic.shape == (512, 512, 3)  # the astronaut
-    assert len(at.image) >= 4  # LR, bicubic, SR, HR panels (plus the wipe and zoom views)
+    assert list(current.methods) == ["bicubic", "srresnet", "srgan"]
+    assert current.hr.width == current.methods["srgan"].width == 512  # the astronaut
+    table = _table(at)
+    assert table["columns"] == ["LR (input)", "Bicubic", "SRResNet", "SRGAN", "HR (truth)"]
+    best = current.best("psnr")
+    for name, label in (("bicubic", "Bicubic"), ("srresnet", "SRResNet"), ("srgan", "SRGAN")):
+        cell = table["PSNR (dB) ↑"][table["columns"].index(label)]
+        assert f"{current.methods[name].psnr:.2f}" in cell
+        assert ("★" in cell) == (name == best)
+    assert table["PSNR (dB) ↑"][0] == "—"  # the LR has no PSNR: it is not the HR's size
+    assert [t.label for t in at.tabs] == ["Compare", "Error maps", "Perception–distortion"]
+    assert len(at.download_button) == 4  # each method, and all side by side
 
 
 def test_hr_upload_metrics_equal_the_librarys(app):
@@ -54,28 +73,46 @@ def test_hr_upload_metrics_equal_the_librarys(app):
     hr = smooth_image(96, 128, seed=5)
     at = _upload(app.run(), "High-res image", "photo.png", _png(hr))
     assert not at.exception and not at.error
-    expected = run_comparison(Picture(hr), Upscaler("srgan", tile=APP_TILE, engine=APP_ENGINE), is_hr=True).metrics
-    shown = {m.label: m.value for m in at.metric}
-    assert shown["PSNR bicubic"] == f"{expected['bicubic']['psnr']:.2f} dB"
-    assert shown["PSNR srgan"] == f"{expected['sr']['psnr']:.2f} dB"
-    assert shown["SSIM srgan"] == f"{expected['sr']['ssim']:.4f}"
+    upscalers = {"bicubic": Upscaler("bicubic")}
+    upscalers |= {m: Upscaler(m, tile=APP_TILE, engine=APP_ENGINE) for m in ("srresnet", "srgan")}
+    expected = run_comparison(Picture(hr), upscalers, is_hr=True)
+    table = _table(at)
+    for name, label in (("bicubic", "Bicubic"), ("srresnet", "SRResNet"), ("srgan", "SRGAN")):
+        i = table["columns"].index(label)
+        assert table["PSNR (dB) ↑"][i].strip("*★ ") == f"{expected.methods[name].psnr:.2f}"
+        assert table["SSIM ↑"][i].strip("*★ ") == f"{expected.methods[name].ssim:.4f}"
     current = at.session_state["current"]
-    assert current.sr.shape == (96, 128, 3) and current.lr.shape == (24, 32, 3)
-    assert len(at.download_button) == 2
+    assert (current.lr.width, current.lr.height) == (32, 24)
+    assert _decode(current.methods["srgan"].png).pixels.shape == (96, 128, 3)
 
 
 def test_lr_upload_has_no_ground_truth_metrics(app):
     at = _upload(app.run(), "Low-res image", "small.png", _png(smooth_image(20, 24)))
     assert not at.exception and not at.error
-    assert len(at.metric) == 0  # too small for NIQE, and no PSNR/SSIM without ground truth
-    assert any("No ground truth" in i.value for i in at.info)
-    assert at.session_state["current"].sr.shape == (80, 96, 3)
+    table = _table(at)
+    assert "PSNR (dB) ↑" not in table and "SSIM ↑" not in table
+    assert table["NIQE ↓"] == ["—"] * 4  # too small to score: and the page says why
+    assert any("No ground truth" in c.value for c in at.caption)
+    assert any("NIQE: it needs at least" in c.value for c in at.caption)
+    assert not at.tabs  # no error maps or perception-distortion chart without the HR
+    assert _decode(at.session_state["current"].methods["srgan"].png).pixels.shape == (80, 96, 3)
 
 
 def test_larger_lr_upload_gets_a_no_reference_score(app):
     at = _upload(app.run(), "Low-res image", "lr.png", _png(smooth_image(50, 60)))
     assert not at.exception and not at.error
-    assert [m.label for m in at.metric] == ["NIQE bicubic", "NIQE srgan"]
+    niqe = _table(at)["NIQE ↓"]
+    assert niqe[0] == "—" and all(v != "—" for v in niqe[1:])  # the 50x60 LR is too small; the outputs are not
+
+
+def test_hiding_a_column_hides_it_everywhere(app):
+    at = app.run()
+    columns = at.pills[0]
+    assert columns.label == "Columns" and columns.value == ["LR", "bicubic", "srresnet", "srgan", "HR"]
+    columns.set_value(["LR", "bicubic", "srgan"]).run()
+    assert not at.exception
+    assert _table(at)["columns"] == ["LR (input)", "Bicubic", "SRGAN"]
+    assert len(at.download_button) == 3  # bicubic, srgan, all side by side
 
 
 def test_gallery_reopens_an_earlier_result(app):
@@ -100,18 +137,41 @@ def test_bad_upload_gives_an_error_and_keeps_the_gallery(app, data, message):
     assert len(at.session_state["gallery"]) == 1
 
 
-def test_too_small_hr_upload_is_explained(app):
+def test_too_small_hr_upload_is_explained_with_the_minimum(app):
     at = _upload(app.run(), "High-res image", "tiny.png", _png(smooth_image(8, 8)))
     assert not at.exception
-    assert any("too small to downsample" in e.value for e in at.error)
+    assert any("too small to downsample" in e.value and "16x16" in e.value for e in at.error)
 
 
-def test_rgba_and_grey_uploads_work(app):
-    rgba = np.dstack([smooth_image(40, 40), np.full((40, 40), 128, np.uint8)])
+def test_rgba_upload_keeps_its_alpha_and_says_so(app):
+    alpha = np.tile(np.linspace(0, 255, 40, dtype=np.uint8), (40, 1))
+    rgba = np.dstack([smooth_image(40, 40), alpha])
     at = _upload(app.run(), "High-res image", "rgba.png", _png(rgba))
     assert not at.exception and not at.error
+    current = at.session_state["current"]
+    for panel in (current.lr, *current.methods.values(), current.hr):
+        pic = _decode(panel.png)
+        assert pic.mode == "RGBA" and pic.alpha is not None
+    sr_alpha = _decode(current.methods["srgan"].png).alpha
+    assert sr_alpha[:, 0].mean() < 40 < 215 < sr_alpha[:, -1].mean()  # the gradient is upscaled, not lost
+    assert any("transparency kept" in c.value for c in at.caption)
     at = _upload(app.run(), "High-res image", "grey.png", _png(smooth_image(40, 40)[..., 0]))
     assert not at.exception and not at.error
+    assert _decode(at.session_state["current"].methods["srgan"].png).mode == "L"
+
+
+def test_16_bit_upload_is_processed_and_downloadable_at_16_bits(app):
+    import cv2
+
+    lr16 = (smooth_image(24, 32, seed=4).astype(np.uint16) * 257 + 77)[..., ::-1]
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(lr16))
+    assert ok
+    at = _upload(app.run(), "Low-res image", "deep.png", buf.tobytes())
+    assert not at.exception and not at.error
+    sr = _decode(at.session_state["current"].methods["srgan"].png)
+    assert sr.bit_depth == 16 and sr.pixels.shape == (96, 128, 3)
+    assert len(np.unique(sr.pixels[..., 0] % 257)) > 1  # real 16-bit values, not 8-bit ones scaled up
+    assert any("16-bit input" in c.value for c in at.caption)
 
 
 def test_oversized_upload_is_capped_with_a_choice(app):
@@ -120,10 +180,10 @@ def test_oversized_upload_is_capped_with_a_choice(app):
     at = _upload(app.run(), "High-res image", "big.png", _png(big))
     assert not at.exception and not at.error
     assert any("up to 4.19 Mpx" in w.value for w in at.warning)
-    assert at.session_state["current"].hr.shape == (2048, 2048, 3)  # downscaled to fit, then modcropped
+    assert at.session_state["current"].hr.width == 2048  # downscaled to fit, then modcropped
     at.radio(key="fit_how").set_value("crop").run()
     assert not at.exception
-    assert at.session_state["current"].hr.shape == (2048, 2048, 3)
+    assert at.session_state["current"].hr.width == 2048
     assert len(at.session_state["gallery"]) == 3  # example, downscaled, cropped
 
 
@@ -197,7 +257,7 @@ def test_no_page_loads_tensorflow_into_the_server(tiny_weights):
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({APP!r}, default_timeout=300).run()\n"
-        "assert not at.exception and at.session_state['current'].sr is not None\n"
+        "assert not at.exception and at.session_state['current'].methods['srgan'].png\n"
         "for page in ('pages/architecture.py', 'pages/benchmarks.py'):\n"
         "    at.switch_page(page).run()\n"
         "    assert not at.exception, page\n"
@@ -230,31 +290,11 @@ def _assert_no_links(at, name: str) -> None:
     assert shown  # the name itself is on the page, literally
 
 
-def test_very_wide_lr_upload_is_shown_as_a_preview(app):
+def test_very_wide_lr_upload_is_upscaled_in_full(app):
     at = _upload(app.run(), "Low-res image", "strip.png", _png(smooth_image(1, 65535)))
     assert not at.exception and not at.error
-    assert at.session_state["current"].sr.shape == (4, 4 * 65535, 3)  # the result itself is full size
-    captions = [c for img in at.image for c in img.captions]
-    previews = [c for c in captions if "preview, downscaled from 262140×4" in c]
-    assert len(previews) == 4, captions  # LR, bicubic and SR panels, and the wipe (zoom crops are small)
-    assert len(at.download_button) == 2  # full size
-
-
-@pytest.mark.parametrize(
-    ("shape", "shown"),
-    [
-        ((4, 262140), (1, 1460)),  # wider than JPEG allows
-        ((262140, 4), (4096, 1)),  # taller
-        ((2, 4096), (1, 1460)),  # JPEG could, but st.image's own shrink to 1460 px wide would leave 0 rows
-        ((3000, 2000), None),  # an ordinary large result is shown as it is
-        ((3, 4096), None),  # st.image shrinks it to 1460x1 itself
-    ],
-)
-def test_preview_keeps_displayed_images_browser_safe(shape, shown):
-    from pages.common import preview
-
-    small = preview(np.zeros((*shape, 3), np.uint8))
-    assert (None if small is None else small.shape[:2]) == shown
+    sr = at.session_state["current"].methods["srgan"]
+    assert (sr.width, sr.height) == (4 * 65535, 4)  # the result itself is full size
 
 
 def test_markdown_in_a_file_name_is_shown_as_text(app):
@@ -285,13 +325,9 @@ def test_damaged_weights_file_falls_back_and_names_the_file(app, tiny_weights_di
         errors = [e.value for e in at.error]
         assert len(errors) == 1 and "srgan_x4.weights.h5" in errors[0], errors
         assert "\n" not in errors[0] and str(tmp_path) not in errors[0]  # one line, no server path
-        picker = at.sidebar.selectbox(key="model")
-        assert picker.value == "srresnet" and "srgan" not in picker.options
-        assert any("srgan" in c.value and "srgan_x4.weights.h5" in c.value for c in at.sidebar.caption)
-        assert [m.label for m in at.metric][1] == "PSNR srresnet"
-        picker.set_value("bicubic").run()
-        assert not at.exception and not at.error
-        assert at.session_state["current"].model == "bicubic"
+        assert list(at.session_state["current"].methods) == ["bicubic", "srresnet"]  # the others keep serving
+        assert any("SRGAN" in c.value and "srgan_x4.weights.h5" in c.value for c in at.sidebar.caption)
+        assert "SRGAN" not in _table(at)["columns"]
     finally:
         st.cache_resource.clear()
 
@@ -336,3 +372,10 @@ def test_arithmetic_choice_offers_bf16_only_where_the_cpu_has_it(app, monkeypatc
     assert not at.exception
     options = at.radio(key="precision").options
     assert ("Fast (bfloat16)" in options) == native and "Exact (float32)" in options
+
+
+def test_config_keeps_the_file_watcher_off_the_virtual_environment():
+    import tomllib
+
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "poll"  # no recursive inotify watch over .venv

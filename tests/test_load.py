@@ -17,7 +17,7 @@ def test_concurrent_browser_sessions_each_get_their_own_correct_result(tiny_weig
     sessions = 3
     from scripts.load_test import run_load_test
 
-    result = run_load_test(sessions, size=96, model="srgan", timeout=240, env={"SRGAN_WEIGHTS": str(tiny_weights)})
+    result = run_load_test(sessions, size=96, timeout=240, env={"SRGAN_WEIGHTS": str(tiny_weights)})
     assert result["failures"] == [] and result["completed"] == sessions
     assert result["p95_seconds"] >= result["p50_seconds"] > 0
     assert result["server_peak_rss_mb"] >= result["server_rss_before_mb"] > 0
@@ -38,7 +38,7 @@ def test_two_sessions_cannot_see_each_others_images(tiny_weights, tmp_path, monk
         sessions.append(at)
     for mine, at in enumerate(sessions):
         assert [item["label"] for item in at.session_state["gallery"]] == [f"private{mine}.png"]
-        assert np.array_equal(at.session_state["current"].hr, images[mine])
+        assert np.array_equal(at.session_state["current"].hr.rgb8(), images[mine])
     assert not np.array_equal(images[0], images[1])
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert written == [], f"uploads touched the disk: {written}"
@@ -53,6 +53,6 @@ def test_large_uploads_keep_the_server_within_community_clouds_memory():
     # models: every result is right, and the server stays within Cloud's smallest memory (690 MB)
     from scripts.load_test import run_load_test
 
-    result = run_load_test(3, size=4000, model="srgan", timeout=600, jpeg=True, rgba16=True)
+    result = run_load_test(3, size=4000, timeout=600, jpeg=True, rgba16=True)
     assert result["failures"] == [] and result["completed"] == 4
     assert result["server_peak_rss_mb"] <= 690, result

@@ -1,0 +1,305 @@
+"""The client-side comparison (pages/compare_view.py, issue 18): self-contained, escaped, lossless HTML,
+and in a real browser the wipe, zoom and pan work without a single rerun of the app."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pages.compare_view import compare_html
+from tests.conftest import requires_chromium, smooth_image
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_URL = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def _panels() -> list[tuple[str, np.ndarray]]:
+    hr = smooth_image(32, 48, seed=1)
+    alpha = np.random.default_rng(2).integers(0, 256, (32, 48, 1), dtype=np.uint8)
+    rgba = np.concatenate([smooth_image(32, 48, seed=3), alpha], axis=-1)
+    rgba[alpha[..., 0] == 0] = [1, 2, 3, 0]  # colour under full transparency must survive too
+    return [("LR (nearest)", hr[::4, ::4]), ("Bicubic", smooth_image(32, 48, seed=4)), (EVIL, rgba), ("HR", hr)]
+
+
+def _decode(url_b64: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url_b64))))
+
+
+def test_self_contained_no_external_urls():
+    doc = compare_html(_panels(), left="Bicubic", right="HR")
+    for bad in ("http://", "https://", "//cdn", "<link", "@import"):
+        assert bad not in doc.lower(), bad
+    assert not re.search(r"<script[^>]*\bsrc\s*=", doc, re.IGNORECASE)
+    assert doc.count("<script>") == 1  # inline only
+    assert 'class="srgan-compare' in doc and "srgan-divider" in doc
+
+
+def test_labels_and_notes_are_escaped():
+    notes = {"HR": 'PSNR <b>31.2</b> dB & "quoted"', EVIL: "alpha"}
+    doc = compare_html(_panels(), left=EVIL, right="HR", notes=notes)
+    assert EVIL not in doc and "<b>31.2" not in doc
+    assert "&lt;img src=x onerror=alert(1)&gt;" in doc
+    assert "PSNR &lt;b&gt;31.2&lt;/b&gt; dB &amp; &quot;quoted&quot;" in doc
+    for label in ("LR (nearest)", "Bicubic", "HR"):
+        assert label in doc
+    assert len(re.findall(r"<script", doc)) == 1  # nothing a label or note could have opened
+
+
+def test_images_embedded_once_each_and_exactly():
+    panels = _panels()
+    doc = compare_html(panels, left="Bicubic", right="HR")
+    found = DATA_URL.findall(doc)
+    assert len(found) == len(panels)  # each image sent once, in panel order
+    for (label, img), b64 in zip(panels, found, strict=True):
+        assert np.array_equal(_decode(b64), img), label
+    assert _decode(found[2]).shape[2] == 4  # RGBA stays RGBA
+    assert 'data-w="48" data-h="32"' in doc  # the largest panel's frame
+
+
+def _png_bytes(img: np.ndarray, **save) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG", **save)
+    return buf.getvalue()
+
+
+def test_png_bytes_are_embedded_as_they_are():
+    import cv2
+
+    lr = smooth_image(8, 12, seed=5)
+    grey16 = cv2.imencode(".png", (np.arange(32 * 48, dtype=np.uint16).reshape(32, 48) * 40))[1].tobytes()
+    rgba = _png_bytes(np.dstack([smooth_image(32, 48, seed=6), np.full((32, 48), 128, np.uint8)]))
+    palette = Image.fromarray(smooth_image(32, 48, seed=7)).convert("P")
+    palette.info["transparency"] = 0
+    buf = io.BytesIO()
+    palette.save(buf, format="PNG", transparency=0)
+    panels = [("LR", lr), ("16-bit grey", grey16), ("RGBA", rgba), ("palette+tRNS", buf.getvalue())]
+    doc = compare_html(panels, left="LR", right="RGBA")
+    found = DATA_URL.findall(doc)
+    assert [base64.b64decode(b) for b in found[1:]] == [grey16, rgba, buf.getvalue()]
+    assert np.array_equal(_decode(found[0]), lr)
+    assert 'data-w="48" data-h="32"' in doc
+    assert doc.count('class="sc-frame sc-alpha"') == 2  # the RGBA and the palette with transparency
+    with pytest.raises(ValueError, match="not a PNG"):
+        compare_html([("a", lr), ("jpeg", b"\xff\xd8\xff\xe0" + bytes(40))], left="a", right="jpeg")
+
+
+def test_deterministic_and_options():
+    panels = _panels()
+    a = compare_html(panels, left="Bicubic", right="HR", notes={"HR": "x"})
+    assert a == compare_html(panels, left="Bicubic", right="HR", notes={"HR": "x"})
+    side = compare_html(panels, left="HR", right="Bicubic", mode="side", wipe=0.25)
+    assert 'data-mode="side"' in side and 'data-wipe="0.25"' in side
+    assert 'data-left="3" data-right="1"' in side
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"left": "nope", "right": "HR"},
+        {"left": "HR", "right": "HR"},
+        {"left": "Bicubic", "right": "HR", "notes": {"missing": "x"}},
+        {"left": "Bicubic", "right": "HR", "mode": "grid"},
+    ],
+)
+def test_bad_arguments_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        compare_html(_panels(), **kwargs)
+
+
+def test_a_single_panel_is_shown_side_by_side():
+    doc = compare_html([("SR", smooth_image(8, 8))], left="SR", right="SR")
+    assert 'data-mode="side"' in doc and "sc-single" in doc and len(DATA_URL.findall(doc)) == 1
+
+
+def test_bad_images_are_refused():
+    good = smooth_image(8, 8)
+    for bad in (good.astype(np.float32), good[..., 0], good[..., :2], good[:0]):
+        with pytest.raises(ValueError):
+            compare_html([("a", good), ("b", bad)], left="a", right="b")
+    with pytest.raises(ValueError, match="unique"):
+        compare_html([("a", good), ("a", good)], left="a", right="a")
+
+
+def test_app_test_runs_the_component_without_error():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "tests" / "apps" / "compare_app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert "Script runs: 1" in at.caption[0].value
+
+
+# --- in a real browser -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def compare_app(tmp_path):
+    """``streamlit run tests/apps/compare_app.py`` on a free loopback port; yields its URL."""
+    port = _free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "tests" / "apps" / "compare_app.py")]
+    cmd += ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
+    cmd += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    log = tmp_path / "streamlit.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError("streamlit did not start: " + log.read_text()[-2000:]) from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.browser
+@requires_chromium
+def test_wipe_zoom_and_pan_run_in_the_browser_without_a_rerun(compare_app):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from scripts.screenshot import make_driver
+
+    driver = make_driver("1500,1000")
+    try:
+        wait = WebDriverWait(driver, 40)
+        driver.get(compare_app)
+        runs = wait.until(ec.presence_of_element_located((By.XPATH, "//*[contains(text(), 'Script runs:')]")))
+        assert runs.text.strip() == "Script runs: 1"
+        wait.until(ec.invisibility_of_element_located((By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')))
+        # from here on, note whether Streamlit's "Running..." status ever shows, however briefly
+        driver.execute_script(
+            "window.sawStatus = false; const seen = () => document.querySelector('[data-testid=stStatusWidget]');"
+            "new MutationObserver(() => { if (seen()) window.sawStatus = true; })"
+            ".observe(document.body, {childList: true, subtree: true, attributes: true});"
+        )
+        frame = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "iframe")))
+        driver.switch_to.frame(frame)
+        root = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".srgan-compare")))
+        wait.until(lambda d: d.execute_script("return [...document.images].every(i => i.complete && i.naturalWidth)"))
+
+        def state() -> dict[str, str]:
+            return {k: root.get_attribute(f"data-{k}") for k in ("mode", "wipe", "zoom", "pan-x", "pan-y")}
+
+        def style(selector: str, prop: str) -> str:
+            return driver.execute_script(f"return document.querySelector('{selector}').style.{prop}")
+
+        assert state() == {"mode": "wipe", "wipe": "0.5", "zoom": "1", "pan-x": "0", "pan-y": "0"}
+        clip0 = style(".sc-layer-l", "clipPath")
+        transform0 = style(".sc-layer-l .sc-frame", "transform")
+
+        # drag the divider 200 px to the right (mouse pointer events)
+        divider = driver.find_element(By.CSS_SELECTOR, ".srgan-divider")
+        ActionChains(driver).click_and_hold(divider).move_by_offset(100, 0).move_by_offset(100, 0).release().perform()
+        wait.until(lambda d: float(root.get_attribute("data-wipe")) > 0.6)
+        assert style(".sc-layer-l", "clipPath") != clip0
+        assert float(style(".sc-divider", "left").rstrip("%")) > 60
+        dragged = float(state()["wipe"])
+        divider.send_keys(Keys.ARROW_LEFT)  # the keyboard moves it too
+        wait.until(lambda d: float(root.get_attribute("data-wipe")) < dragged - 0.005)
+
+        # zoom: the + button, then the wheel about a point off-centre
+        root.find_element(By.CSS_SELECTOR, ".sc-in").click()
+        wait.until(lambda d: float(root.get_attribute("data-zoom")) == 2)
+        assert root.find_element(By.CSS_SELECTOR, ".sc-zoom").text == "2×"
+        stage = root.find_element(By.CSS_SELECTOR, ".sc-wipe")
+        driver.execute_script(
+            "const r = arguments[0].getBoundingClientRect();"
+            "arguments[0].dispatchEvent(new WheelEvent('wheel', {deltaY: -400, clientX: r.left + r.width * 0.3,"
+            " clientY: r.top + r.height * 0.3, bubbles: true, cancelable: true}));",
+            stage,
+        )
+        wait.until(lambda d: float(root.get_attribute("data-zoom")) > 5)
+        transform1 = style(".sc-layer-l .sc-frame", "transform")
+        assert transform1 != transform0
+        assert driver.execute_script("return document.querySelector('.sc-layer-l img').classList.contains('sc-px')")
+
+        # pan: drag the image (away from the divider)
+        before = state()
+        rect = driver.execute_script("return arguments[0].getBoundingClientRect().toJSON()", stage)
+        ActionChains(driver).move_to_element_with_offset(
+            stage, -int(rect["width"] * 0.35), 0
+        ).click_and_hold().move_by_offset(60, 40).move_by_offset(60, 40).release().perform()
+        wait.until(lambda d: state()["pan-x"] != before["pan-x"] and state()["pan-y"] != before["pan-y"])
+        assert float(state()["pan-x"]) < float(before["pan-x"])  # dragging right shows more of the left
+        assert state()["wipe"] == before["wipe"]  # panning leaves the divider where it was
+        assert style(".sc-layer-l .sc-frame", "transform") != transform1
+
+        # side by side keeps zoom and pan, all panels shown; then reset
+        root.find_element(By.CSS_SELECTOR, ".sc-mode[data-mode=side]").click()
+        wait.until(lambda d: state()["mode"] == "side")
+        assert float(state()["zoom"]) > 5
+        views = root.find_elements(By.CSS_SELECTOR, ".sc-panel .sc-view")
+        assert len(views) == 4 and all(v.is_displayed() and v.size["width"] > 100 for v in views)
+        transforms = {
+            driver.execute_script("return arguments[0].querySelector('.sc-frame').style.transform", v) for v in views
+        }
+        assert len(transforms) == 1  # the same view in every panel
+        root.find_element(By.CSS_SELECTOR, ".sc-reset").click()
+        wait.until(lambda d: state()["zoom"] == "1" and state()["pan-x"] == "0")
+
+        # two fingers apart zoom in (touch pointer events); a double-click resets
+        driver.execute_script(
+            "const v = arguments[0], r = v.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;"
+            "const ev = (type, id, dx) => v.dispatchEvent(new PointerEvent(type, {pointerId: id, pointerType: 'touch',"
+            " isPrimary: id === 1, clientX: x + dx, clientY: y, bubbles: true, cancelable: true}));"
+            "ev('pointerdown', 1, -20); ev('pointerdown', 2, 20); ev('pointermove', 2, 60); ev('pointermove', 1, -60);"
+            "ev('pointerup', 1, -60); ev('pointerup', 2, 60);",
+            views[0],
+        )
+        wait.until(lambda d: 2.5 < float(state()["zoom"]) < 3.5)  # fingers 3x as far apart
+        ActionChains(driver).double_click(views[1]).perform()
+        wait.until(lambda d: state()["zoom"] == "1")
+
+        # none of it went to the server: no rerun, no "Running..." status
+        driver.switch_to.default_content()
+        assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')
+        assert driver.execute_script("return window.sawStatus") is False
+        assert driver.find_element(By.XPATH, "//*[contains(text(), 'Script runs:')]").text.strip() == "Script runs: 1"
+        # a rerun from elsewhere on the page neither reloads the frame nor resets the view
+        driver.switch_to.frame(frame)
+        driver.execute_script("window.sameDocument = true")
+        root.find_element(By.CSS_SELECTOR, ".sc-in").click()
+        wait.until(lambda d: state()["zoom"] == "2")
+        driver.switch_to.default_content()
+        driver.find_element(By.XPATH, "//button[.//*[contains(text(), 'Rerun the app')]]").click()
+        wait.until(lambda d: "Script runs: 2" in d.find_element(By.TAG_NAME, "body").text)
+        driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, "iframe"))
+        assert driver.execute_script("return window.sameDocument") is True
+        assert state()["zoom"] == "2"
+        driver.switch_to.default_content()
+        if os.environ.get("SRGAN_COMPARE_SHOTS"):
+            driver.save_screenshot(str(Path(os.environ["SRGAN_COMPARE_SHOTS"]) / "compare_test_end.png"))
+    finally:
+        driver.quit()
