@@ -170,10 +170,10 @@ def get_slots() -> InferenceSlots:
 # the methods as a user reads them: what each one is, in plain words
 METHOD_LABELS = {"bicubic": "Bicubic", "srresnet": "SRResNet", "srgan": "SRGAN", "LR": "LR (input)", "HR": "HR (truth)"}
 METHOD_HELP = {
-    "bicubic": "Bicubic interpolation: a smooth curve through the pixels, nothing learned. The baseline.",
-    "srresnet": "SRResNet: the paper's network trained to match every pixel (mean squared error). "
+    "bicubic": "interpolation, a smooth curve through the pixels; nothing learned. The baseline.",
+    "srresnet": "the paper's network, trained to match every pixel (mean squared error). "
     "The best PSNR, but fine texture comes out smooth.",
-    "srgan": "SRGAN: the same network taught by a second network to make textures that look real. "
+    "srgan": "the same network, taught by a second network to make textures that look real. "
     "Sharper and more natural to the eye, at a lower PSNR: some detail is invented.",
 }
 

@@ -376,16 +376,12 @@ def _results(key: str, label: str, c: Comparison) -> None:
             f"{first.width}×{first.height}."
         )
     st.caption(f"★ best of the methods. PSNR and SSIM: {PROTOCOL} {NIQE_HELP}")
-    if c.has_ground_truth:
-        view, errors, plane = st.tabs(["Compare", "Error maps", "Perception–distortion"])
-        with view:
-            _compare_view(c, shown)
-        with errors:
-            _error_maps(c, shown)
-        with plane:
-            _perception_distortion(c, shown)
-    else:
-        _compare_view(c, shown)
+    views = {"Compare": _compare_view}
+    if c.has_ground_truth:  # both measure against the HR
+        views |= {"Error maps": _error_maps, "Perception–distortion": _perception_distortion}
+    # one view drawn at a time (tabs would draw every chart, hidden or not, on each run)
+    view = st.segmented_control("View", list(views), default="Compare", key="view") if len(views) > 1 else None
+    views.get(view or "Compare", _compare_view)(c, shown)
     _downloads(label, c, shown)
 
 

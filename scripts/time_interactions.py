@@ -1,14 +1,18 @@
 """Time the dashboard's interactions in a real headless Chromium, as a user feels them.
 
-Starts ``streamlit run streamlit_app.py`` on a loopback port, opens the app, uploads a photo-like
-high-res PNG (default 2048x2048: the app's largest without reduction), then times, each from the
-user's action to the page showing the change with Streamlit's "running" indicator gone:
+Starts ``streamlit run streamlit_app.py`` on a loopback port (or uses ``--url``), and times, each from
+the user's action to the page showing the change:
 
-- upload: file chosen -> the model's PSNR shown;
-- compare drag: five arrow-key steps on the before/after slider -> the wipe image replaced;
-- zoom: five steps on the zoom's centre slider -> the zoomed crops replaced;
-- download: click on "Download SR (PNG)" -> the file complete on disk (and whether the page reran);
-- switch model: srgan -> srresnet (computed) and back to srgan (already computed).
+- first paint: a new visitor's page load -> the example's table and compare view shown (the first
+  visitor of a fresh server computes the example; the next one gets the cached result);
+- upload: a photo-like high-res PNG (default 2048x2048, the app's largest without reduction) chosen
+  -> every method's numbers and the compare view shown;
+- compare drag, zoom, pan and switching the wipe's right panel to another method: in the browser;
+- hiding a column and showing it again (a fragment rerun, not the page's);
+- download: a click on a method's PNG -> the file complete on disk.
+
+For each interaction it also records whether the whole page reran (the page's run counter) and
+whether Streamlit's "running" status showed at all.
 
     python scripts/time_interactions.py --size 2048 --json interactions.json
 
@@ -18,6 +22,7 @@ Bounded and self-stopping: every wait has a timeout; the browser and the server 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -27,15 +32,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+STATUS = "[data-testid='stStatusWidget']"
 
-def _settled(driver, timeout: float) -> None:
-    """Wait until Streamlit's script-run indicator has been gone for 0.3 s."""
+
+def until(predicate, timeout: float, what: str) -> float:
+    """Poll ``predicate`` until true; the time it became true (perf_counter), or TimeoutError."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        with contextlib.suppress(Exception):  # elements replaced while read: try again
+            if predicate():
+                return time.perf_counter()
+        time.sleep(0.02)
+    raise TimeoutError(f"no {what} within {timeout:.0f} s")
+
+
+def settled(driver, timeout: float) -> None:
+    """Wait until Streamlit's running status has been gone for 0.3 s."""
     from selenium.webdriver.common.by import By
 
     quiet_since, deadline = None, time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        running = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stStatusWidget']")
-        if running:
+        if driver.find_elements(By.CSS_SELECTOR, STATUS):
             quiet_since = None
         elif quiet_since is None:
             quiet_since = time.perf_counter()
@@ -45,43 +62,155 @@ def _settled(driver, timeout: float) -> None:
     raise TimeoutError("the page kept running")
 
 
-def _until(predicate, timeout: float, what: str) -> float:
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        if predicate():
-            return time.perf_counter()
-        time.sleep(0.05)
-    raise TimeoutError(f"no {what} within {timeout:.0f} s")
-
-
-def _image_sources(driver) -> list[str]:
-    """The displayed images' sources (read in the page itself: images replaced meanwhile are skipped)."""
-    return driver.execute_script(
-        "return [...document.querySelectorAll('img')].filter(i => i.offsetParent !== null).map(i => i.src)"
+def watch_status(driver) -> None:
+    """From now on, note in ``window.sawStatus`` whether the running status shows, however briefly."""
+    driver.execute_script(
+        f"window.sawStatus = false; const seen = () => document.querySelector(\"{STATUS}\");"
+        "new MutationObserver(() => { if (seen()) window.sawStatus = true; })"
+        ".observe(document.body, {childList: true, subtree: true, attributes: true});"
     )
 
 
-def _visible_sliders(driver):
+def saw_status(driver) -> bool:
+    return bool(driver.execute_script("return window.sawStatus"))
+
+
+def page_runs(driver) -> int:
+    """The page's run counter (pages/upscale.py writes it in a hidden element)."""
+    return int(driver.execute_script("return document.getElementById('srgan-page-runs').dataset.runs"))
+
+
+def table_columns(driver) -> list[str]:
+    """The headers of the results table, without its first (row-name) column."""
+    return driver.execute_script(
+        "const t = [...document.querySelectorAll('[data-testid=stMarkdownContainer] table')]"
+        ".find(t => t.innerText.includes('NIQE'));"
+        "return t ? [...t.querySelectorAll('thead th')].slice(1).map(th => th.innerText.trim()) : [];"
+    )
+
+
+def click(driver, element) -> None:
+    """Scroll ``element`` to the middle of the window (clear of Streamlit's header), then click it."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
+
+
+def body_text(driver) -> str:
     from selenium.webdriver.common.by import By
 
-    sliders = [e for e in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSlider']") if e.is_displayed()]
-    return [e.find_element(By.CSS_SELECTOR, "input[type='range']") for e in sliders]
+    return driver.find_element(By.TAG_NAME, "body").text
 
 
-def _step_slider(driver, slider, steps: int, timeout: float) -> float:
-    """Seconds from the first arrow key to the page showing new images, settled."""
-    from selenium.webdriver.common.keys import Keys
+@contextlib.contextmanager
+def in_compare(driver):
+    """Switch into the visible compare view's frame (and back out at the end)."""
+    from selenium.webdriver.common.by import By
 
-    before = set(_image_sources(driver))
+    frames = [f for f in driver.find_elements(By.CSS_SELECTOR, "iframe") if f.is_displayed()]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", frames[0])
+    driver.switch_to.frame(frames[0])
+    try:
+        yield driver.find_element(By.CSS_SELECTOR, ".srgan-compare")
+    finally:
+        driver.switch_to.default_content()
+
+
+def compare_ready(driver) -> bool:
+    """The compare view is on the page with every image decoded."""
+    with in_compare(driver):
+        return bool(driver.execute_script("return [...document.images].every(i => i.complete && i.naturalWidth > 0)"))
+
+
+def shown(driver, text: str) -> bool:
+    """The results for ``text`` (a file name or example) are on the page: table and compare view."""
+    return text in body_text(driver) and bool(table_columns(driver)) and compare_ready(driver)
+
+
+def _attr(root, name: str) -> str:
+    return root.get_attribute(f"data-{name}")
+
+
+def time_in_compare(driver, action: str, timeout: float) -> float:
+    """Seconds from a wipe drag / zoom / pan / right-panel switch in the compare view to its effect."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    with in_compare(driver) as root:
+        stage = root.find_element(By.CSS_SELECTOR, ".sc-wipe")
+        if action in ("drag", "pan"):  # pointer events dispatched in the page: the browser's time, not the driver's
+            target = root.find_element(By.CSS_SELECTOR, ".srgan-divider") if action == "drag" else stage
+            start = 0.5 if action == "drag" else 0.15  # panning starts clear of the divider
+            name = "wipe" if action == "drag" else "pan-x"
+            before = _attr(root, name)
+            t0 = time.perf_counter()
+            driver.execute_script(
+                "const t = arguments[0], r = t.getBoundingClientRect(), y = r.top + r.height / 2;"
+                "let x = r.left + r.width * arguments[1];"
+                "const ev = (type) => t.dispatchEvent(new PointerEvent(type, {pointerId: 1, pointerType: 'mouse',"
+                " isPrimary: true, button: 0, buttons: type === 'pointerup' ? 0 : 1, clientX: x, clientY: y,"
+                " bubbles: true, cancelable: true}));"
+                "ev('pointerdown'); for (let i = 0; i < 5; i++) { x += 30; ev('pointermove'); } ev('pointerup');",
+                target,
+                start,
+            )
+            return until(lambda: _attr(root, name) != before, timeout, action) - t0
+        if action == "zoom":
+            before = _attr(root, "zoom")
+            t0 = time.perf_counter()
+            driver.execute_script(
+                "const r = arguments[0].getBoundingClientRect();"
+                "arguments[0].dispatchEvent(new WheelEvent('wheel', {deltaY: -400, clientX: r.left + r.width * 0.4,"
+                " clientY: r.top + r.height * 0.4, bubbles: true, cancelable: true}));",
+                stage,
+            )
+            return until(lambda: _attr(root, "zoom") != before, timeout, "zoom") - t0
+        if action == "switch":  # the wipe's right panel to SRResNet, until its image is drawn
+            pick = Select(root.find_element(By.CSS_SELECTOR, "select.sc-right"))
+            target = next(o.get_attribute("value") for o in pick.options if o.text.strip() == "SRResNet")
+            t0 = time.perf_counter()
+            pick.select_by_value(target)
+            return (
+                until(
+                    lambda: _attr(root, "right") == target
+                    and driver.execute_script(
+                        "const i = document.querySelector('.sc-layer-r img'); return i.complete && i.naturalWidth > 0"
+                    ),
+                    timeout,
+                    "right panel",
+                )
+                - t0
+            )
+    raise ValueError(f"unknown action {action!r}")
+
+
+def toggle_column(driver, label: str, timeout: float) -> float:
+    """Seconds from a click on a column's pill to the table (and compare view) following it."""
+    from selenium.webdriver.common.by import By
+
+    had = label in table_columns(driver)
+    pill = driver.find_element(By.XPATH, f"//button[normalize-space(.)='{label}']")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", pill)
     t0 = time.perf_counter()
-    for _ in range(steps):
-        slider.send_keys(Keys.RIGHT)
-    t1 = _until(lambda: bool(set(_image_sources(driver)) - before), timeout, "new image")
-    _settled(driver, timeout)
+    pill.click()
+    t1 = until(lambda: (label in table_columns(driver)) != had and compare_ready(driver), timeout, "column")
+    settled(driver, timeout)
     return t1 - t0
 
 
-def run(size: int, timeout: float) -> dict:
+def first_paint(url: str, timeout: float) -> float:
+    """Seconds from a new visitor's page load to the example's table and compare view."""
+    from scripts.screenshot import make_driver
+
+    driver = make_driver("1400,1400")
+    try:
+        t0 = time.perf_counter()
+        driver.get(url)
+        return until(lambda: shown(driver, "Astronaut"), timeout, "example") - t0
+    finally:
+        driver.quit()
+
+
+def run(size: int, timeout: float, url: str | None = None, env: dict | None = None) -> dict:
     from PIL import Image
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -92,66 +221,53 @@ def run(size: int, timeout: float) -> dict:
     from srgan.machine import machine_info
 
     out: dict = {"machine": machine_info(), "hr_size": f"{size}x{size}", "date": time.strftime("%Y-%m-%d %H:%M")}
-    with tempfile.TemporaryDirectory() as tmp, streamlit_server() as (url, _pid):
+    server = contextlib.nullcontext((url, None)) if url else streamlit_server(env)
+    with tempfile.TemporaryDirectory() as tmp, server as (url, _pid):
         photo = Path(tmp) / f"photo_{size}.png"
         Image.fromarray(photo_like(size, 7)).save(photo)
         downloads = Path(tmp) / "downloads"
         downloads.mkdir()
+        out["first_paint_first_visitor_s"] = first_paint(url, timeout)
+        out["first_paint_s"] = first_paint(url, timeout)
         driver = make_driver("1400,1400")
         try:
             driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
             wait = WebDriverWait(driver, timeout)
-            t0 = time.perf_counter()
             driver.get(url)
-            _until(lambda: "PSNR srgan" in driver.find_element(By.TAG_NAME, "body").text, timeout, "example")
-            out["first_paint_s"] = time.perf_counter() - t0
-            _settled(driver, timeout)
+            until(lambda: shown(driver, "Astronaut"), timeout, "example")
+            settled(driver, timeout)
             hr = "//button[.//*[contains(text(), 'High-res image')]]"
-            wait.until(ec.element_to_be_clickable((By.XPATH, hr))).click()
+            click(driver, wait.until(ec.element_to_be_clickable((By.XPATH, hr))))
             upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type='file']")))
             t0 = time.perf_counter()
             upload.send_keys(str(photo))
-            done = f"{photo.name}"
-            _until(
-                lambda: done in (b := driver.find_element(By.TAG_NAME, "body").text) and "PSNR srgan" in b,
-                timeout,
-                "upload result",
-            )
-            out["upload_s"] = time.perf_counter() - t0
-            _settled(driver, timeout)
+            out["upload_s"] = until(lambda: shown(driver, photo.name), timeout, "upload result") - t0
+            settled(driver, timeout)
 
-            out["compare_drag_s"] = _step_slider(driver, _visible_sliders(driver)[0], 5, timeout)
+            runs = page_runs(driver)
+            watch_status(driver)
+            for action in ("drag", "zoom", "pan", "switch"):
+                out[f"compare_{action}_s"] = time_in_compare(driver, action, timeout)
+            time.sleep(0.5)  # a rerun, had one started, would show by now
+            out["compare_reran_page"] = page_runs(driver) != runs or saw_status(driver)
 
-            driver.find_element(By.XPATH, "//*[@role='tab'][contains(., 'Zoom')]").click()
-            _settled(driver, timeout)
-            out["zoom_s"] = _step_slider(driver, _visible_sliders(driver)[0], 5, timeout)
+            out["hide_column_s"] = toggle_column(driver, "SRResNet", timeout)
+            out["show_column_again_s"] = toggle_column(driver, "SRResNet", timeout)
+            out["columns_reran_page"] = page_runs(driver) != runs
 
-            button = driver.find_element(By.XPATH, "//button[contains(., 'Download SR (PNG)')]")
+            watch_status(driver)
+            button = driver.find_element(By.XPATH, "//button[contains(., 'SRGAN (PNG)')]")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
             t0 = time.perf_counter()
             button.click()
-            saw_run = False
 
             def downloaded() -> bool:
-                nonlocal saw_run
-                saw_run |= bool(driver.find_elements(By.CSS_SELECTOR, "[data-testid='stStatusWidget']"))
-                files = [p for p in downloads.iterdir() if not p.name.endswith(".crdownload")]
-                return bool(files)
+                return any(not p.name.endswith(".crdownload") for p in downloads.iterdir())
 
-            out["download_s"] = _until(downloaded, timeout, "downloaded file") - t0
-            out["download_reran_page"] = saw_run
+            out["download_s"] = until(downloaded, timeout, "downloaded file") - t0
+            time.sleep(0.5)
+            out["download_reran_page"] = page_runs(driver) != runs or saw_status(driver)
             out["download_bytes"] = sum(p.stat().st_size for p in downloads.iterdir())
-
-            for model, key in (("srresnet", "switch_to_new_model_s"), ("srgan", "switch_back_to_computed_model_s")):
-                box = driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar'] [data-testid='stSelectbox']")
-                box.click()
-                option = wait.until(
-                    ec.element_to_be_clickable((By.XPATH, f"//*[@role='option'][normalize-space(.)='{model}']"))
-                )
-                t0 = time.perf_counter()
-                option.click()
-                _until(lambda m=model: f"PSNR {m}" in driver.find_element(By.TAG_NAME, "body").text, timeout, model)
-                out[key] = time.perf_counter() - t0
-                _settled(driver, timeout)
         finally:
             driver.quit()
     return out
@@ -161,9 +277,10 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--size", type=int, default=2048, help="side of the high-res upload (default 2048)")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed for each step")
+    p.add_argument("--url", help="a running app instead of a fresh server (first paint is then not a cold start)")
     p.add_argument("--json", help="also write the timings here")
     args = p.parse_args()
-    result = run(args.size, args.timeout)
+    result = run(args.size, args.timeout, args.url)
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:

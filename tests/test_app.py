@@ -60,7 +60,10 @@ def test_example_path_runs_every_method_and_marks_the_best(app):
         assert f"{current.methods[name].psnr:.2f}" in cell
         assert ("★" in cell) == (name == best)
     assert table["PSNR (dB) ↑"][0] == "—"  # the LR has no PSNR: it is not the HR's size
-    assert [t.label for t in at.tabs] == ["Compare", "Error maps", "Perception–distortion"]
+    assert at.segmented_control(key="view").options == ["Compare", "Error maps", "Perception–distortion"]
+    for view, charts in (("Error maps", 3), ("Perception–distortion", 1)):
+        at.segmented_control(key="view").set_value(view).run()
+        assert not at.exception and len(at.get("plotly_chart")) == charts
     assert len(at.download_button) == 4  # each method, and all side by side
 
 
@@ -94,7 +97,7 @@ def test_lr_upload_has_no_ground_truth_metrics(app):
     assert table["NIQE ↓"] == ["—"] * 4  # too small to score: and the page says why
     assert any("No ground truth" in c.value for c in at.caption)
     assert any("NIQE: it needs at least" in c.value for c in at.caption)
-    assert not at.tabs  # no error maps or perception-distortion chart without the HR
+    assert "view" not in at.session_state  # no error maps or perception-distortion chart without the HR
     assert _decode(at.session_state["current"].methods["srgan"].png).pixels.shape == (80, 96, 3)
 
 
