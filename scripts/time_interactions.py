@@ -65,7 +65,7 @@ def settled(driver, timeout: float) -> None:
 def watch_status(driver) -> None:
     """From now on, note in ``window.sawStatus`` whether the running status shows, however briefly."""
     driver.execute_script(
-        f"window.sawStatus = false; const seen = () => document.querySelector(\"{STATUS}\");"
+        f'window.sawStatus = false; const seen = () => document.querySelector("{STATUS}");'
         "new MutationObserver(() => { if (seen()) window.sawStatus = true; })"
         ".observe(document.body, {childList: true, subtree: true, attributes: true});"
     )
@@ -171,9 +171,11 @@ def time_in_compare(driver, action: str, timeout: float) -> float:
             pick.select_by_value(target)
             return (
                 until(
-                    lambda: _attr(root, "right") == target
-                    and driver.execute_script(
-                        "const i = document.querySelector('.sc-layer-r img'); return i.complete && i.naturalWidth > 0"
+                    lambda: (
+                        _attr(root, "right") == target
+                        and driver.execute_script(
+                            "const i = document.querySelector('.sc-layer-r img'); return i.complete && i.naturalWidth > 0"
+                        )
                     ),
                     timeout,
                     "right panel",
