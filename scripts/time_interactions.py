@@ -174,7 +174,8 @@ def time_in_compare(driver, action: str, timeout: float) -> float:
                     lambda: (
                         _attr(root, "right") == target
                         and driver.execute_script(
-                            "const i = document.querySelector('.sc-layer-r img'); return i.complete && i.naturalWidth > 0"
+                            "const i = document.querySelector('.sc-layer-r img');"
+                            "return i.complete && i.naturalWidth > 0"
                         )
                     ),
                     timeout,

@@ -70,26 +70,58 @@ def generator_stages(model) -> list[dict]:
 
 def generator_dot(model) -> str:
     """Graphviz DOT of the generator's stages, parameters computed from the model."""
-    stages = generator_stages(model)
+    return stages_dot(generator_stages(model))
+
+
+# shorter names of Keras layer classes, for labels that must stay narrow
+SHORT_LAYER_NAMES = {"BatchNormalization": "BatchNorm", "BicubicUpsample": "Bicubic"}
+
+
+def short_layer_name(name: str) -> str:
+    """``name`` of a Keras layer class, shortened where it is long (BatchNormalization: BatchNorm)."""
+    return SHORT_LAYER_NAMES.get(name, name)
+
+
+def stages_dot(stages: list[dict], vertical: bool = False) -> str:
+    """Graphviz DOT of :func:`generator_stages`' stages.
+
+    ``vertical``: top to bottom, with larger type and each stage's layers in full under short names,
+    so that the drawing stays readable in a narrow column (left to right, its width is the sum of its
+    nodes' and the text shrinks to fit a page). Otherwise a repeated layer type is named once.
+    """
+    fontsize = 14 if vertical else 11
     lines = [
         "digraph G {",
-        "rankdir=LR;",
-        'node [shape=box, style="rounded,filled", fillcolor="#eef1ff", fontsize=11];',
+        "rankdir=TB;" if vertical else "rankdir=LR;",
+        f'node [shape=box, style="rounded,filled", fillcolor="#eef1ff", fontsize={fontsize}];',
     ]
+    if vertical:  # the main path a straight column, the bicubic skip beside it
+        lines.append(f"edge [fontsize={fontsize}]; nodesep=0.3; ranksep=0.3;")
+        lines.append("node [group=main];")
     lines.append('lr [label="LR\\n(h, w, 3) in [0, 1]", fillcolor="#ffffff"];')
     prev = "lr"
     for i, s in enumerate(stages):
         if s["stage"] == "global bicubic skip":
             continue
         label = s["stage"] + (f" x{s['repeat']}" if s["repeat"] > 1 else "")
-        body = " → ".join(dict.fromkeys(s["layers"]))
+        if vertical:  # every layer, at most three to a line
+            names = [short_layer_name(ly) for ly in s["layers"]]
+            body = " →\\n".join(" → ".join(names[j : j + 3]) for j in range(0, len(names), 3))
+        else:
+            body = " → ".join(dict.fromkeys(s["layers"]))
         lines.append(f'n{i} [label="{label}\\n{body}\\n{s["parameters"]:,} params"];')
         lines.append(f"{prev} -> n{i};")
         prev = f"n{i}"
     lines.append('sr [label="SR\\n(4h, 4w, 3) in [-1, 1]", fillcolor="#ffffff"];')
     if any(s["stage"] == "global bicubic skip" for s in stages):
-        lines.append('bic [label="bicubic x4\\n(fixed, 0 params)", fillcolor="#fff5e0"];')
-        lines.append('lr -> bic [style=dashed]; bic -> sr [style=dashed, label="+"];')
+        if vertical:  # said in the node: an edge label "+" is a speck at page width
+            lines.append(
+                'bic [label="bicubic x4\\n(fixed, 0 params)\\nadded to the output", fillcolor="#fff5e0", group=skip];'
+            )
+            lines.append("lr -> bic [style=dashed]; bic -> sr [style=dashed];")
+        else:
+            lines.append('bic [label="bicubic x4\\n(fixed, 0 params)", fillcolor="#fff5e0"];')
+            lines.append('lr -> bic [style=dashed]; bic -> sr [style=dashed, label="+"];')
     lines.append(f"{prev} -> sr;")
     lines.append("}")
     return "\n".join(lines)
