@@ -13,8 +13,9 @@ and height); the divider has class ``srgan-divider``.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import Literal
 
@@ -56,15 +57,18 @@ def png_info(data: bytes) -> tuple[int, int, bool]:
     return width, height, alpha
 
 
-def _panel(label: str, img: np.ndarray | bytes, level: int) -> tuple[str, int, int, bool]:
-    """(data URL, width, height, has_alpha) of one panel's image."""
+def _panel(
+    label: str, img: np.ndarray | bytes, level: int, url_for: Callable[[bytes], str] | None
+) -> tuple[str, int, int, bool]:
+    """(URL, width, height, has_alpha) of one panel's image: a data URL, or ``url_for(png)``."""
     if isinstance(img, bytes | bytearray | memoryview):
         data = bytes(img)
         try:
             w, h, alpha = png_info(data)
         except ValueError as e:
             raise ValueError(f"panel {label!r}: {e}") from None
-        return "data:image/png;base64," + base64.b64encode(data).decode("ascii"), w, h, alpha
+        url = url_for(data) if url_for else "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        return url, w, h, alpha
     if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] not in (3, 4):
         shape = getattr(img, "shape", None)
         raise ValueError(f"panel {label!r}: expected a uint8 H×W×3 or H×W×4 array or PNG bytes, got {shape}")
@@ -82,6 +86,7 @@ def compare_html(
     mode: Literal["wipe", "side"] = "wipe",
     wipe: float = 0.5,
     png_level: int = PNG_LEVEL,
+    url_for: Callable[[bytes], str] | None = None,
 ) -> str:
     """Self-contained HTML of the comparison: a pure function of its arguments (same input, same text).
 
@@ -92,7 +97,8 @@ def compare_html(
     enlargement, so an LR of a quarter the size lines up with the others pixel for pixel.
     ``left`` / ``right``: labels of the two panels the wipe starts with (the user may pick any two in
     the component). ``notes``: optional caption per label (e.g. "PSNR 31.2 dB"). ``mode``: the view it
-    opens in; ``wipe``: where the divider starts (0-1). All text is escaped.
+    opens in; ``wipe``: where the divider starts (0-1). ``url_for``: where PNG bytes are served from
+    (e.g. :func:`media_url`) instead of being embedded; the URL must not need escaping. All text is escaped.
     """
     labels = [label for label, _ in panels]
     if not labels:
@@ -110,7 +116,7 @@ def compare_html(
         raise ValueError(f"notes for unknown panels: {sorted(set(notes) - set(labels))}")
     if mode not in ("wipe", "side"):
         raise ValueError(f"mode must be 'wipe' or 'side', not {mode!r}")
-    encoded = [_panel(label, img, png_level) for label, img in panels]
+    encoded = [_panel(label, img, png_level, url_for) for label, img in panels]
     _, w, h, _ = max(encoded, key=lambda e: e[1] * e[2])  # the frame: the largest panel
     li, ri = labels.index(left), labels.index(right)
     esc = escape  # quotes too: labels also go into attributes
@@ -180,6 +186,21 @@ def compare_html(
         "</div></div>"
         f"<script>{_JS}</script></body></html>"
     )
+
+
+def media_url(png: bytes) -> str:
+    """A URL for PNG bytes, served by Streamlit's media endpoint to this session while the page shows them.
+
+    The bytes are referenced, not copied, and the browser caches them by their content hash: an image
+    is sent once even when the view is redrawn (a column hidden, another result reopened), and no
+    session's document holds megabytes of base64. Relative to the page (``media/<hash>.png``), so it
+    resolves against the app's address however it is served; the frame is srcdoc, whose base URL is
+    the page's.
+    """
+    from streamlit import runtime
+
+    name = hashlib.sha1(png).hexdigest()[:16]  # one reference per image and session
+    return runtime.get_instance().media_file_mgr.add(png, "image/png", f"srgan-compare-{name}").lstrip("/")
 
 
 def show_compare(html: str, *, height: int) -> None:

@@ -30,7 +30,7 @@ from pages.common import (
     precision_sidebar,
     trim_heap,
 )
-from pages.compare_view import compare_html, show_compare
+from pages.compare_view import compare_html, media_url, show_compare
 from srgan.compare import Comparison, Panel, comparison_png, crop_centre, example_images, run_comparison
 from srgan.image_io import IMAGE_EXTENSIONS, ImageLoadError, Picture, image_size, load_image
 from srgan.metrics import PROTOCOL
@@ -229,6 +229,7 @@ def _compare_view(c: Comparison, shown: list[str]) -> None:
         left=method_label(left),
         right=method_label(right),
         notes={method_label(n): _panel_note(panels[n]) for n in shown},
+        url_for=media_url,  # the PNG bytes the result holds, by URL: not copied into the document
     )
     show_compare(markup, height=COMPARE_HEIGHT)
     st.caption(

@@ -67,6 +67,16 @@ def test_example_path_runs_every_method_and_marks_the_best(app):
     assert len(at.download_button) == 4  # each method, and all side by side
 
 
+def test_compare_view_serves_the_results_bytes_by_url_not_inline(app):
+    import re
+
+    at = app.run()
+    document = at.get("iframe")[0].proto.srcdoc
+    urls = re.findall(r'src="([^"]+)"', document)
+    assert len(urls) == 5 and all(re.fullmatch(r"(mock/)?media/\w+\.png", u) for u in urls), urls  # 5 panels
+    assert "data:image" not in document and len(document) < 100_000  # no megabytes of base64 per session
+
+
 def test_hr_upload_metrics_equal_the_librarys(app):
     from pages.common import APP_ENGINE, APP_TILE
     from srgan.compare import run_comparison
