@@ -64,7 +64,12 @@ def perception_distortion_figure(
         legend_title_text=legend,
     )
     if reference_niqe is not None:
-        fig.add_vline(x=reference_niqe, line_dash="dot", annotation_text=f"HR (truth) {reference_niqe:.2f}")
+        fig.add_vline(
+            x=reference_niqe,
+            line_dash="dot",
+            annotation_text=f"HR (truth) {reference_niqe:.2f}",
+            annotation_position="bottom right",  # clear of the "better" note at the top left
+        )
     fig.add_annotation(
         text="better on both ↖", xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="top", showarrow=False
     )
