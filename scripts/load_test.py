@@ -45,11 +45,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict | None = None, log_path: Path | None = None) -> Iterator[tuple[str, int]]:
-    """Run the dashboard headless on a free loopback port; yields (url, server pid)."""
+def streamlit_server(
+    env: dict | None = None, log_path: Path | None = None, script: Path = ROOT / "streamlit_app.py"
+) -> Iterator[tuple[str, int]]:
+    """Run ``script`` (the dashboard) headless on a free loopback port; yields (url, server pid)."""
     port = free_port()
     log_path = log_path or Path(tempfile.mkdtemp()) / "streamlit.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port)]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
     cmd += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(

@@ -7,11 +7,6 @@ import base64
 import io
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -144,40 +139,16 @@ def test_app_test_runs_the_component_without_error():
 # --- in a real browser -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def compare_app(tmp_path):
     """``streamlit run tests/apps/compare_app.py`` on a free loopback port; yields its URL."""
-    port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "tests" / "apps" / "compare_app.py")]
-    cmd += ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
-    cmd += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    log = tmp_path / "streamlit.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("streamlit did not start: " + log.read_text()[-2000:]) from None
-                time.sleep(0.3)
+    from scripts.load_test import streamlit_server
+
+    with streamlit_server(log_path=tmp_path / "streamlit.log", script=ROOT / "tests" / "apps" / "compare_app.py") as (
+        url,
+        _pid,
+    ):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.mark.browser
