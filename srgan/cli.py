@@ -142,6 +142,7 @@ def _make_upscaler(args):
             tile_pad=args.tile_pad,
             engine=args.engine,
             precision=args.precision,
+            ensemble=getattr(args, "ensemble", False),
         )
     except (WeightsMissing, ValueError) as e:  # WeightsError is a ValueError: a damaged or foreign file
         raise CLIError(str(e)) from None
@@ -232,7 +233,10 @@ def cmd_evaluate(args) -> int:
     for label, d in (("--hr", args.hr), ("--lr", args.lr), ("--sr", args.sr)):
         if d is not None and not Path(d).is_dir():
             raise CLIError(f"{label} {d}: no such folder")
-    method = None if args.sr else upscaler_method(_make_upscaler(args))
+    if args.sr and args.ensemble:
+        raise CLIError("--ensemble runs a model, and --sr scores images already made: give one of them")
+    upscaler = None if args.sr else _make_upscaler(args)
+    method = None if upscaler is None else upscaler_method(upscaler)
     result = evaluate_folder(hr_dir, method, args.lr, args.sr, with_niqe=args.niqe)
     for line in result["errors"]:
         _err(line)
@@ -241,7 +245,7 @@ def cmd_evaluate(args) -> int:
     source = (
         f"SR from {args.sr}"
         if args.sr
-        else f"model {args.model}, LR {'from ' + args.lr if args.lr else 'made from HR'}"
+        else f"model {upscaler.method_name}, LR {'from ' + args.lr if args.lr else 'made from HR'}"
     )
     niqe_keys = [k for k in ("niqe", "niqe_matlab") if k in result["mean"]]  # NIQE_M: MATLAB's model
     niqe_head = "".join(f"{'NIQE' if k == 'niqe' else 'NIQE_M':>8}" for k in niqe_keys)
@@ -251,7 +255,7 @@ def cmd_evaluate(args) -> int:
         niqe = "".join(f"{r[k]:>8.2f}" for k in niqe_keys)
         print(f"{r['image']:<18}{r['psnr']:>10.2f}{r['ssim']:>9.4f}{r['psnr_rgb']:>10.2f}{niqe}{r['seconds']:>8.2f}")
     if args.json:
-        meta = {"hr": str(hr_dir), "lr": args.lr, "sr": args.sr, "model": None if args.sr else args.model}
+        meta = {"hr": str(hr_dir), "lr": args.lr, "sr": args.sr, "model": None if args.sr else upscaler.method_name}
         _write_json(args.json, {**meta, **result})
     return EXIT_FAILED if result["errors"] else 0
 
@@ -262,7 +266,8 @@ def _write_json(path: str, data: dict) -> None:
 
 
 def _benchmarks(args) -> int:
-    """Every available method on Set5, Set14 and BSD100 -> a benchmarks JSON file."""
+    """Every available method on Set5, Set14 and BSD100 -> a benchmarks JSON file; with ``--ensemble``
+    also each learned model self-ensembled (``srresnet+``, ``srgan+``, sharing the model's engine)."""
     from srgan.evaluation import run_benchmarks, upscaler_method
     from srgan.images import upscale_bicubic
     from srgan.inference import Upscaler, WeightsMissing
@@ -276,6 +281,9 @@ def _benchmarks(args) -> int:
         try:
             up = Upscaler(name, tile=args.tile, tile_pad=args.tile_pad, engine=args.engine, precision=args.precision)
             methods[name] = upscaler_method(up)
+            if args.ensemble:
+                plus = Upscaler.with_engine(up.engine, args.tile, args.tile_pad, name=name, ensemble=True)
+                methods[plus.method_name] = upscaler_method(plus)
         except WeightsMissing as e:
             skipped[name] = str(e)
     peers, peer_skips = opencv_peers()
@@ -519,6 +527,11 @@ def build_parser() -> argparse.ArgumentParser:
             "within 0.01 dB PSNR of fp32, see README) or auto (default: bf16 where the CPU has AMX, else fp32)",
         )
 
+    ensemble_help = (
+        "geometric self-ensemble (EDSR's '+'): the mean of the model's results on the 8 flips/rotations of "
+        "each tile, transformed back; 8x the time; learned models only"
+    )
+
     def output_flags(sp) -> None:
         sp.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the PNG results")
         sp.add_argument("--overwrite", action="store_true", help="replace results that already exist in OUTDIR")
@@ -531,6 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
     output_flags(sp)
     model_flags(sp)
+    sp.add_argument("--ensemble", action="store_true", help=ensemble_help)
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     sp.set_defaults(func=cmd_upscale)
 
@@ -561,6 +575,12 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--lr", help="folder of LR inputs with the HR's file names (default: made from the HR)")
     src.add_argument("--sr", help="folder of already super-resolved images to score (no model is run)")
     model_flags(sp)
+    sp.add_argument(
+        "--ensemble",
+        action="store_true",
+        help=ensemble_help + "; reported as <model>+ (srresnet+); with --benchmarks, adds the rows srresnet+ "
+        "and srgan+ to the plain ones",
+    )
     sp.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     sp.set_defaults(func=cmd_evaluate)
 

@@ -23,7 +23,8 @@ BENCHMARK_SETS = ("Set5", "Set14", "BSD100")
 
 
 def upscaler_method(upscaler) -> Method:
-    """Wrap an :class:`srgan.inference.Upscaler` as a method on uint8 RGB arrays."""
+    """Wrap an :class:`srgan.inference.Upscaler` as a method on uint8 RGB arrays (self-ensembled if the
+    upscaler is; report it as ``upscaler.method_name``, e.g. ``srresnet+``)."""
     return lambda lr: upscaler.upscale(Picture(lr)).pixels
 
 
