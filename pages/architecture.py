@@ -8,7 +8,7 @@ from pages.benchmarks import paper_number
 from pages.common import page_errors
 from srgan.architecture import load_description, short_layer_name, stages_dot
 from srgan.cards import validation_points
-from srgan.inference import model_card
+from srgan.store import model_card
 
 
 @st.cache_data(show_spinner="Building the models…")

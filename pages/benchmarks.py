@@ -19,7 +19,7 @@ from pages.common import page_errors
 from srgan.bench import quality_vs_speed
 from srgan.inference import Upscaler
 from srgan.metrics import PROTOCOL
-from srgan.paths import weights_dir
+from srgan.store import benchmarks_path, speed_path
 
 PAPER = pd.DataFrame(  # Ledig et al. 2017, Table 2 (x4; daala PSNR/SSIM: SSIM not comparable with ours)
     [
@@ -423,7 +423,7 @@ def show_paper(bench: dict | None) -> None:
 def main() -> None:
     with page_errors("showing the benchmarks"):
         st.title("Benchmarks")
-        path = weights_dir() / "benchmarks.json"
+        path = benchmarks_path()
         if not path.is_file():
             st.warning(
                 f"No measured results yet ({path.name} is missing). Produce them with\n\n"
@@ -437,13 +437,13 @@ def main() -> None:
             show_measured(bench)
 
         st.subheader("Speed and memory")
-        speed_path = weights_dir() / "speed.json"
-        if not speed_path.is_file():
+        speed_file = speed_path()
+        if not speed_file.is_file():
             st.info(
-                f"No speed measurements yet ({speed_path.name} is missing). Produce them with `python -m srgan bench`."
+                f"No speed measurements yet ({speed_file.name} is missing). Produce them with `python -m srgan bench`."
             )
         else:
-            show_speed(json.loads(speed_path.read_text()), bench)
+            show_speed(json.loads(speed_file.read_text()), bench)
         show_paper(bench)
 
 

@@ -14,7 +14,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from srgan.inference import MODEL_NAMES, InferenceSlots, Upscaler, model_card, weights_path
+from srgan.inference import InferenceSlots, Upscaler
+from srgan.store import MODEL_NAMES, model_card, weights_path
 from srgan.weights_file import check_generator_weights
 
 INFERENCE_SLOTS = 1  # upscales at once in this server process (2 cores: one uses both)

@@ -6,10 +6,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from srgan.store import benchmarks_path  # noqa: E402
 
 
 def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "weights" / "benchmarks.json"
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else benchmarks_path()
     bench = json.loads(path.read_text())
     sets = ["Set5", "Set14", "BSD100"]
     means = [r[s]["mean"] for r in bench["results"].values() for s in sets if s in r]

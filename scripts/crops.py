@@ -41,9 +41,10 @@ def crop(img: np.ndarray, cx: float, cy: float, size: int, factor: int) -> np.nd
 def main() -> None:
     from srgan.compare import example_images, run_comparison, side_by_side
     from srgan.image_io import Picture
-    from srgan.inference import Upscaler, weights_path
+    from srgan.inference import Upscaler
     from srgan.metrics import grid_offset, psnr
     from srgan.niqe import niqe
+    from srgan.store import weights_path
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("-o", "--output", default=str(ROOT / "docs" / "srgan_crops.png"))

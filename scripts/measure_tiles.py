@@ -67,8 +67,8 @@ def tail(window: int = 160) -> None:
     """Seconds per window (best of 3 after a warm-up) of the trained layout and the inference layout."""
     import tensorflow as tf
 
-    from srgan.inference import weights_path
     from srgan.models import build_generator, inference_generator
+    from srgan.store import weights_path
 
     g = build_generator(bicubic_skip=True)
     g.load_weights(str(weights_path("srresnet")))

@@ -24,14 +24,14 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     from srgan.cards import validation_points
-    from srgan.paths import weights_dir
+    from srgan.store import card_path
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("-o", "--output", default=str(ROOT / "docs" / "training_curve.png"))
     args = p.parse_args()
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
     for name in ("srresnet", "srgan"):
-        path = weights_dir() / f"{name}_x4.json"
+        path = card_path(name)
         if not path.is_file():
             continue
         points = validation_points(json.loads(path.read_text()))

@@ -16,13 +16,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from srgan.engines.openvino_engine import native_bf16
 from srgan.evaluation import precision_gap
 from srgan.files import write_text_atomic
-from srgan.inference import model_card
 from srgan.machine import machine_info
-from srgan.paths import data_dir, weights_dir
+from srgan.paths import benchmark_root, data_dir
+from srgan.store import card_path, model_card
 
 
 def main() -> int:
-    if not (data_dir() / "benchmark").is_dir():
+    if not benchmark_root().is_dir():
         print(f"no benchmark sets under {data_dir()} (set SRGAN_DATA)", file=sys.stderr)
         return 2
     print("| model | set | PSNR fp32 | PSNR bf16 | bf16 - fp32 (dB) |\n|---|---|---:|---:|---:|")
@@ -41,7 +41,7 @@ def main() -> int:
             "date": time.strftime("%Y-%m-%d"),
             "sets": {k: {m: round(v, 4) for m, v in r.items()} for k, r in gap.items()},
         }
-        write_text_atomic(weights_dir() / f"{model}_x4.json", json.dumps(card, indent=2) + "\n")
+        write_text_atomic(card_path(model), json.dumps(card, indent=2) + "\n")
     return 0
 
 

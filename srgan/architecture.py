@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from srgan.store import architecture_path, model_card
+
 
 def layer_table(model) -> list[dict]:
     """One row per layer: name, type, output shape (batch and free spatial dims as None), parameters."""
@@ -147,12 +149,6 @@ def describe(bicubic_skip: bool = True) -> dict:
     }
 
 
-def architecture_path() -> Path:
-    from srgan.paths import weights_dir
-
-    return weights_dir() / "architecture.json"
-
-
 def load_description(bicubic_skip: bool = True) -> dict:
     """:func:`describe`'s data from ``weights/architecture.json`` if it was written for this
     ``bicubic_skip``, else computed in a child process."""
@@ -181,8 +177,6 @@ if __name__ == "__main__":
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "--write" in sys.argv[1:]:
-        from srgan.inference import model_card
-
         skip = (model_card("srresnet") or {}).get("architecture", {}).get("bicubic_skip", True)
         architecture_path().write_text(json.dumps(describe(skip), indent=1) + "\n")
         print(f"wrote {architecture_path()}")

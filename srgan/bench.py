@@ -334,8 +334,9 @@ def run_bench(
     from srgan.engines.openvino_engine import native_bf16
     from srgan.evaluation import upscaler_method
     from srgan.images import upscale_bicubic
-    from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, Upscaler, onnx_path
+    from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, Upscaler
     from srgan.machine import machine_info
+    from srgan.store import onnx_path
 
     log = log or (lambda _msg: None)
     tile = tile or DEFAULT_TILE
@@ -443,8 +444,9 @@ def run_bench(
 
 def _onnx_file(model: str, folder: Path) -> Path:
     """An ONNX file of ``model``'s weights in ``folder`` (where no committed graph exists, as in tests)."""
-    from srgan.inference import Upscaler, weights_path
+    from srgan.inference import Upscaler
     from srgan.onnx_export import export_onnx
+    from srgan.store import weights_path
 
     return export_onnx(weights_path(model), folder / f"{model}.onnx", Upscaler.card_architecture(model))
 

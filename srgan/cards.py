@@ -12,9 +12,11 @@ import hashlib
 import json
 from pathlib import Path
 
+from srgan import SCALE
 from srgan.files import write_bytes_atomic, write_text_atomic
 from srgan.onnx_export import onnx_bytes
-from srgan.paths import data_dir, weights_dir
+from srgan.paths import benchmark_dir
+from srgan.store import SHIPPED_FILES, card_beside, card_path, onnx_path, previous_dir, shipped_file, weights_path
 
 PAPER_DEVIATIONS = {
     "bicubic_skip": "global bicubic skip: the output adds bicubic x4 of the LR (a fixed convolution, no weights), "
@@ -84,11 +86,10 @@ def earlier_training(init_weights: str | Path | None) -> list[dict]:
     beside them (``<stem>.json`` next to ``<stem>.weights.h5``), with that card's own earlier records."""
     if not init_weights:
         return []
-    path = Path(init_weights)
-    card_path = path.with_name(path.name.removesuffix(".weights.h5") + ".json")
-    if not card_path.is_file():
+    beside = card_beside(init_weights)
+    if not beside.is_file():
         return []
-    card = json.loads(card_path.read_text())
+    card = json.loads(beside.read_text())
     return [*card.get("earlier_training", []), {"name": card.get("name"), **card.get("training", {})}]
 
 
@@ -203,7 +204,7 @@ def build_card(
     card = {
         "name": name,
         "summary": summary,
-        "architecture": {**arch, "scale": 4, "parameters": params},
+        "architecture": {**arch, "scale": SCALE, "parameters": params},
         "deviations_from_paper": deviations,
         "training": {
             "phase": cfg["phase"],
@@ -293,8 +294,7 @@ def ship(
     arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
     metrics = {}
     validate_generator(src, name, arch)  # before anything in weights/ changes, with or without evaluate
-    out = weights_dir()
-    shipped = out / f"{name}_x4.json"
+    shipped = card_path(name)
     old_card = json.loads(shipped.read_text()) if shipped.is_file() else {}
     same_weights = old_card.get("sha256") == _sha256(src)
     if same_weights:
@@ -308,12 +308,12 @@ def ship(
         method = upscaler_method(Upscaler(name, weights=src, architecture=arch))
         metrics["protocol"] = PROTOCOL
         for set_name in BENCHMARK_SETS:
-            folder = data_dir() / "benchmark" / set_name
+            folder = benchmark_dir(set_name)
             if folder.is_dir():
                 mean = evaluate_folder(folder, method, with_niqe=True)["mean"]
                 metrics[set_name] = {k: round(v, 4) for k, v in mean.items() if k != "seconds"}
                 log(f"{name} {set_name}: {metrics[set_name]}")
-    dest = out / f"{name}_x4.weights.h5"
+    dest = weights_path(name)
     card = build_card(run, name, src, metrics, earlier, notes, at_step=at_step)
     card["weights_file"] = dest.name
     card["source_weights"] = which if which in ("best", "latest") else f"snapshot at step {at_step}"
@@ -322,8 +322,8 @@ def ship(
         log(f"{name}: the weights and card it replaces are in {kept} (undo: python -m srgan ship --undo --name {name})")
     graph = onnx_bytes(src, arch)  # made before anything is replaced: a failure leaves weights/ as it was
     write_bytes_atomic(dest, src.read_bytes(), overwrite=True)
-    write_bytes_atomic(out / f"{name}_x4.onnx", graph, overwrite=True)
-    return write_text_atomic(out / f"{name}_x4.json", json.dumps(card, indent=2) + "\n")
+    write_bytes_atomic(onnx_path(name), graph, overwrite=True)
+    return write_text_atomic(shipped, json.dumps(card, indent=2) + "\n")
 
 
 def validate_generator(path: Path, name: str, architecture: dict) -> None:
@@ -340,18 +340,10 @@ def validate_generator(path: Path, name: str, architecture: dict) -> None:
         raise ValueError(f"{path}: the generator's output on a test image is not finite; not shipped")
 
 
-SHIPPED_FILES = ("weights.h5", "onnx", "json")  # what ship writes per model: weights, their ONNX graph, card
-
-
-def previous_dir() -> Path:
-    """Where ``ship`` keeps the weights and card it replaced: ``weights/previous/``."""
-    return weights_dir() / "previous"
-
-
 def keep_previous(name: str) -> Path | None:
     """Copy the shipped ``<name>_x4`` weights, graph and card into :func:`previous_dir` (atomically, the one
     kept before is replaced); returns that folder, or None when nothing was shipped yet."""
-    files = [weights_dir() / f"{name}_x4.{ext}" for ext in SHIPPED_FILES]
+    files = [shipped_file(name, ext) for ext in SHIPPED_FILES]
     if not any(f.is_file() for f in files):
         return None
     for f in files:
@@ -365,11 +357,11 @@ def keep_previous(name: str) -> Path | None:
 def undo_ship(name: str) -> Path:
     """Swap the shipped ``<name>_x4`` weights, graph and card with the ones kept in :func:`previous_dir`
     (so an undo can itself be undone); returns the shipped card's path."""
-    kept = {ext: previous_dir() / f"{name}_x4.{ext}" for ext in SHIPPED_FILES}
+    kept = {ext: shipped_file(name, ext, previous_dir()) for ext in SHIPPED_FILES}
     if not kept["weights.h5"].is_file():
         raise FileNotFoundError(f"no earlier {name} weights in {previous_dir()}: nothing to undo")
     validate_generator(kept["weights.h5"], name, json.loads(kept["json"].read_text()).get("architecture", {}))
-    current = {ext: weights_dir() / f"{name}_x4.{ext}" for ext in kept}
+    current = {ext: shipped_file(name, ext) for ext in kept}
     old = {ext: path.read_bytes() for ext, path in kept.items() if path.is_file()}
     keep_previous(name)
     for ext, path in current.items():

@@ -271,10 +271,11 @@ def _benchmarks(args) -> int:
     from srgan.evaluation import run_benchmarks, upscaler_method
     from srgan.images import upscale_bicubic
     from srgan.inference import Upscaler, WeightsMissing
-    from srgan.paths import data_dir
+    from srgan.paths import benchmark_root, data_dir
     from srgan.peers import opencv_peers
+    from srgan.store import benchmarks_path
 
-    if not (data_dir() / "benchmark").is_dir():
+    if not benchmark_root().is_dir():
         raise CLIError(f"no benchmark sets under {data_dir()} (set SRGAN_DATA)")
     methods, skipped = {"bicubic": upscale_bicubic}, {}
     for name in ("srresnet", "srgan"):
@@ -292,7 +293,7 @@ def _benchmarks(args) -> int:
     for name, reason in skipped.items():
         _err(f"skipping {name}: {reason}")
     result = run_benchmarks(methods, data_dir(), with_niqe=True, skipped=skipped, log=lambda m: print(m, flush=True))
-    out = args.json or "weights/benchmarks.json"
+    out = args.json or str(benchmarks_path())
     _write_json(out, result)
     print(f"wrote {out}")
     return 0
@@ -313,7 +314,9 @@ def _size(text: str) -> tuple[int, int]:
 def cmd_bench(args) -> int:
     from srgan.bench import cold_starts, markdown_table, run_bench
     from srgan.inference import DEFAULT_TILE, WeightsMissing
+    from srgan.store import speed_path
 
+    args.json = args.json or str(speed_path())
     if args.cold_start_only:  # re-measure the start-up alone, into the existing results file
         path = Path(args.json)
         if not path.is_file():
@@ -464,8 +467,8 @@ def cmd_export(args) -> int:
 
 
 def _export_onnx(args, out: Path) -> int:
-    from srgan.inference import model_card, weights_path
     from srgan.onnx_export import export_onnx
+    from srgan.store import model_card, weights_path
 
     weights = Path(args.weights) if args.weights else weights_path(args.model)
     if not weights.is_file():
@@ -489,7 +492,8 @@ def cmd_data(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, ENGINES, MODEL_NAMES, PRECISIONS
+    from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, ENGINES, PRECISIONS
+    from srgan.store import MODEL_NAMES
 
     p = _Parser(prog="srgan", description="SRResNet / SRGAN x4 super-resolution (Ledig et al. 2017).")
     p.add_argument("--version", action="version", version=f"srgan {__version__}")
@@ -608,7 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--marginal", action="store_true", help="also the CLI's time on a 256x256 LR over a 16x16 one, per precision"
     )
-    sp.add_argument("--json", default="weights/speed.json", help="results file (default weights/speed.json)")
+    sp.add_argument("--json", help="results file (default weights/speed.json)")
     sp.add_argument("--markdown", metavar="FILE", help="also write the table as markdown")
     sp.set_defaults(func=cmd_bench)
 

@@ -17,6 +17,7 @@ from srgan.image_io import ImageLoadError, Picture, list_images, load_image
 from srgan.images import downscale, modcrop
 from srgan.machine import machine_info
 from srgan.metrics import PROTOCOL, evaluate_pair
+from srgan.paths import benchmark_dir
 
 Method = Callable[[np.ndarray], np.ndarray]
 BENCHMARK_SETS = ("Set5", "Set14", "BSD100")
@@ -95,7 +96,7 @@ def run_benchmarks(
     for name, method in methods.items():
         results[name] = {}
         for set_name in sets:
-            folder = data_root / "benchmark" / set_name
+            folder = benchmark_dir(set_name, data_root)
             if not folder.is_dir():
                 continue
             r = evaluate_folder(folder, method, with_niqe=with_niqe)
@@ -137,7 +138,7 @@ def precision_gap(
     }
     out: dict[str, dict] = {}
     for set_name in sets:
-        folder = data_root / "benchmark" / set_name
+        folder = benchmark_dir(set_name, data_root)
         if not folder.is_dir():
             continue
         psnr = {p: evaluate_folder(folder, m)["mean"]["psnr"] for p, m in methods.items()}

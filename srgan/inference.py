@@ -9,7 +9,6 @@ With ``ensemble=True`` each window is the mean of the 8 flips/rotations (:mod:`s
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from collections.abc import Callable, Iterator
@@ -24,12 +23,11 @@ from srgan.engines.bicubic import BicubicEngine
 from srgan.ensemble import ensemble_name, self_ensemble
 from srgan.image_io import Picture
 from srgan.images import resize_bicubic, to_float, to_uint8, to_uint16
-from srgan.paths import weights_dir
+from srgan.store import MODEL_NAMES, model_card, onnx_path, weights_path
 from srgan.weights_file import check_generator_weights
 
 __all__ = ["ENGINES", "PRECISIONS", "InferenceSlots", "Upscaler", "WeightsMissing", "tile_windows"]
 
-MODEL_NAMES = ("srgan", "srresnet", "bicubic")
 DEFAULT_TILE = 224  # largest tile core in LR pixels (windows <= 256 with the pad); see README "Speed and memory"
 DEFAULT_TILE_PAD = 16  # LR pixels of context on each side of a tile, cropped after the model
 MAX_INPUT_PIXELS = 4_000_000  # largest LR input (-> 64 Mpx output)
@@ -39,21 +37,6 @@ Progress = Callable[[int, int], None]  # (tiles done, tiles in all)
 
 class WeightsMissing(FileNotFoundError):
     """A learned model was asked for but its weights file is not there."""
-
-
-def weights_path(model: str) -> Path:
-    return weights_dir() / f"{model}_x4.weights.h5"
-
-
-def onnx_path(model: str) -> Path:
-    """The committed ONNX graph of a shipped model (made from its weights by ``srgan ship``)."""
-    return weights_dir() / f"{model}_x4.onnx"
-
-
-def model_card(model: str) -> dict | None:
-    """The model card ``weights/<model>_x4.json`` as a dict, or None."""
-    path = weights_dir() / f"{model}_x4.json"
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def tile_windows(size: int, tile: int, pad: int) -> list[tuple[int, int, int, int]]:

@@ -24,9 +24,15 @@ def weights_dir() -> Path:
     return Path(env) if env else PROJECT_ROOT / "weights"
 
 
-def benchmark_dir(name: str) -> Path:
-    """HR ground truth of a benchmark set: ``Set5``, ``Set14`` or ``BSD100``."""
-    return data_dir() / "benchmark" / name
+def benchmark_root(data_root: Path | None = None) -> Path:
+    """The folder of the HR benchmark sets, under ``data_root`` (default :func:`data_dir`)."""
+    return (data_root or data_dir()) / "benchmark"
+
+
+def benchmark_dir(name: str, data_root: Path | None = None) -> Path:
+    """HR ground truth of a benchmark set: ``Set5``, ``Set14`` or ``BSD100`` (under ``data_root``,
+    default :func:`data_dir`)."""
+    return benchmark_root(data_root) / name
 
 
 def benchmark_lr_dir(name: str) -> Path:

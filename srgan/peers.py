@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from srgan import SCALE
 from srgan.images import to_uint8
 from srgan.paths import data_dir
 
@@ -38,7 +39,7 @@ def opencv_peers(folder: Path | None = None) -> tuple[dict, dict[str, str]]:
             continue
         sr = cv2.dnn_superres.DnnSuperResImpl_create()
         sr.readModel(str(path))
-        sr.setModel(algo, 4)
+        sr.setModel(algo, SCALE)
 
         def method(lr: np.ndarray, _sr=sr) -> np.ndarray:
             return np.ascontiguousarray(_sr.upsample(np.ascontiguousarray(lr[..., ::-1]))[..., ::-1])

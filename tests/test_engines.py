@@ -11,7 +11,8 @@ import pytest
 
 from srgan.engines import make_engine
 from srgan.engines.keras_engine import KerasEngine
-from srgan.inference import Upscaler, onnx_path, weights_path
+from srgan.inference import Upscaler
+from srgan.store import onnx_path, weights_path
 from tests.conftest import TINY, smooth_image
 
 
@@ -98,8 +99,8 @@ def test_auto_precision_follows_what_the_cpu_has(tmp_path, monkeypatch, features
 @pytest.mark.parametrize("model", ["srresnet", "srgan"])
 def test_committed_onnx_graphs_are_made_from_the_committed_weights(model):
     # the graphs can never drift from the weights: rebuilt from the .weights.h5, byte for byte
-    from srgan.inference import model_card
     from srgan.onnx_export import onnx_bytes
+    from srgan.store import model_card
 
     if not weights_path(model).is_file():
         pytest.skip(f"no shipped {model} weights")

@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from srgan.inference import DEFAULT_TILE_PAD, Upscaler, weights_path
+from srgan.inference import DEFAULT_TILE_PAD, Upscaler
 from srgan.paths import PROJECT_ROOT
+from srgan.store import weights_path
 from tests.conftest import requires_data, smooth_image
 
 pytestmark = [

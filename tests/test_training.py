@@ -295,8 +295,9 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     from PIL import Image
 
     from srgan.cards import ship
-    from srgan.inference import Upscaler, model_card
+    from srgan.inference import Upscaler
     from srgan.niqe import matlab_model_path
+    from srgan.store import model_card
     from srgan.training import train
 
     data = tmp_path / "data" / "benchmark" / "Set5"
@@ -347,7 +348,7 @@ def test_ship_a_snapshot_cuts_the_card_at_its_step(tmp_path, monkeypatch):
     from PIL import Image
 
     from srgan.cards import ship, source_weights
-    from srgan.inference import model_card
+    from srgan.store import model_card
     from srgan.training import train
 
     val = tmp_path / "val"
