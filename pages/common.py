@@ -128,9 +128,10 @@ def available_models() -> list[str]:
 
 
 @st.cache_resource(show_spinner="Loading the model…")
-def get_upscaler(name: str, precision: str = "auto") -> Upscaler:
-    """One Upscaler per model name and process, shared by all sessions (it is stateless)."""
-    return Upscaler(name, tile=APP_TILE, engine=APP_ENGINE, precision=precision, low_memory=True)
+def get_upscaler(name: str, precision: str = "auto", ensemble: bool = False) -> Upscaler:
+    """One Upscaler per model name, precision and ensemble choice and process, shared by all sessions
+    (it is stateless)."""
+    return Upscaler(name, tile=APP_TILE, engine=APP_ENGINE, precision=precision, low_memory=True, ensemble=ensemble)
 
 
 @st.cache_resource(show_spinner=False)
@@ -180,6 +181,9 @@ METHOD_HELP = {
 
 
 def method_label(name: str) -> str:
+    """How a method is named on the page; ``<model>+`` is its self-ensemble (EDSR's "+")."""
+    if name.endswith("+"):
+        return method_label(name[:-1]) + "+"
     return METHOD_LABELS.get(name, name)
 
 
@@ -206,8 +210,9 @@ def get_peer_upscalers() -> dict[str, Upscaler]:
 
 
 def methods_sidebar() -> list[str]:
-    """The methods every image is run through (bicubic, the learned models that can load, the OpenCV
-    peers when installed), described in the sidebar; returns their names in display order."""
+    """The methods every image is run through (bicubic, the learned models that can load, with their
+    self-ensembles when the user asks, the OpenCV peers when installed), described in the sidebar;
+    returns their names in display order."""
     problems = model_problems()
     present = available_models()
     learned = [m for m in ("srresnet", "srgan") if m in present and m not in problems]
@@ -226,13 +231,23 @@ def methods_sidebar() -> list[str]:
             st.caption(f"Not available (no weights in weights/): {', '.join(map(method_label, missing))}.")
         for m, why in problems.items():
             st.caption(f"Not available: {method_label(m)} ({literal(why)}).")
-    return ["bicubic", *learned, *peers]
+        ensemble = bool(learned) and st.toggle(
+            "Also self-ensembled (8× slower)",
+            key="ensemble",
+            help="Adds SRResNet+ and SRGAN+: each model run on the 8 flips and rotations of the image, the "
+            "results turned back and averaged (EDSR's '+'). It costs 8 times the time. It raises SRResNet's "
+            "PSNR a little, and smooths away much of the texture SRGAN invents: see the Benchmarks page.",
+        )
+    plus = [m + "+" for m in learned] if ensemble else []
+    return ["bicubic", *sorted([*learned, *plus], key=lambda m: (learned.index(m.rstrip("+")), m)), *peers]
 
 
 def get_upscalers(methods: list[str], precision: str) -> dict[str, Upscaler]:
     """{method: shared Upscaler} for ``methods`` (see :func:`methods_sidebar`)."""
     peers = get_peer_upscalers()
-    return {m: peers[m] if m in peers else get_upscaler(m, precision) for m in methods}
+    return {
+        m: peers[m] if m in peers else get_upscaler(m.rstrip("+"), precision, ensemble=m.endswith("+")) for m in methods
+    }
 
 
 def precision_sidebar() -> str:

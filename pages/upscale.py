@@ -222,7 +222,7 @@ def _panel_note(p: Panel) -> str:
 def _compare_view(c: Comparison, shown: list[str]) -> None:
     panels = c.panels
     learned = [m for m in c.methods if m != "bicubic" and m in shown]
-    right = learned[-1] if learned else shown[-1]
+    right = "srgan" if "srgan" in shown else (learned[-1] if learned else shown[-1])
     left = "bicubic" if "bicubic" in shown and right != "bicubic" else shown[0]
     markup = compare_html(
         [(method_label(n), panels[n].png) for n in shown],

@@ -118,6 +118,25 @@ def test_larger_lr_upload_gets_a_no_reference_score(app):
     assert niqe[0] == "—" and all(v != "—" for v in niqe[1:])  # the 50x60 LR is too small; the outputs are not
 
 
+def test_self_ensemble_toggle_adds_the_plus_methods(app):
+    from pages.common import APP_ENGINE, APP_TILE
+    from srgan.compare import run_comparison
+    from srgan.image_io import Picture
+    from srgan.inference import Upscaler
+
+    hr = smooth_image(64, 64, seed=8)
+    at = _upload(app.run(), "High-res image", "photo.png", _png(hr))
+    at.sidebar.toggle(key="ensemble").set_value(True).run()
+    assert not at.exception and not at.error
+    current = at.session_state["current"]
+    assert list(current.methods) == ["bicubic", "srresnet", "srresnet+", "srgan", "srgan+"]
+    assert _table(at)["columns"][3] == "SRResNet+"
+    plus = Upscaler("srresnet", tile=APP_TILE, engine=APP_ENGINE, ensemble=True)
+    expected = run_comparison(Picture(hr), {"srresnet+": plus}, is_hr=True).methods["srresnet+"]
+    assert current.methods["srresnet+"].png == expected.png  # the library's self-ensemble, byte for byte
+    assert current.methods["srresnet+"].png != current.methods["srresnet"].png
+
+
 def test_hiding_a_column_hides_it_everywhere(app):
     at = app.run()
     columns = at.pills[0]
