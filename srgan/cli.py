@@ -355,6 +355,14 @@ def cmd_bench(args) -> int:
     return 0
 
 
+# train flags that set the TrainConfig field of the same name (defaults: the config's, not argparse's)
+_TRAIN_SETTINGS = (
+    "steps", "batch_size", "hr_patch", "learning_rate", "schedule", "pixel_loss", "num_blocks", "channels",
+    "val_every", "ckpt_every", "keep_every", "log_every", "seed", "strategy", "data_workers", "vgg_weights",
+    "content_weight", "adv_weight", "pixel_weight", "grid_weight",
+)  # fmt: skip
+
+
 def cmd_train(args) -> int:
     from srgan.checkpoint import CheckpointError
     from srgan.paths import benchmark_dir, train_dirs
@@ -380,37 +388,18 @@ def cmd_train(args) -> int:
             raise CLIError(
                 "--phase gan starts from SRResNet weights: give --init PATH (e.g. weights/srresnet_x4.weights.h5)"
             )
-        cfg = TrainConfig(
-            phase=args.phase,
-            data=data,
-            out=args.out,
-            steps=args.steps or (10_000 if args.phase == "pretrain" else 2_000),
-            batch_size=args.batch_size,
-            hr_patch=args.hr_patch,
-            learning_rate=args.learning_rate or (2e-4 if args.phase == "pretrain" else 1e-4),
-            schedule=args.schedule or ("cosine" if args.phase == "pretrain" else "step"),
-            pixel_loss=args.pixel_loss,
-            num_blocks=args.num_blocks,
-            channels=args.channels,
-            bicubic_skip=not args.paper_exact,
-            init_weights=args.init,
-            val_dir=val,
-            val_every=args.val_every,
-            ckpt_every=args.ckpt_every,
-            keep_every=args.keep_every,
-            log_every=args.log_every,
-            seed=args.seed,
-            strategy=args.strategy,
-            xla=not args.no_xla,
-            data_workers=args.data_workers,
-            vgg_weights=args.vgg_weights,
-            pixel_weight=args.pixel_weight,
-            grid_weight=args.grid_weight,
-        )
-        if args.content_weight is not None:
-            cfg.content_weight = args.content_weight
-        if args.adv_weight is not None:
-            cfg.adv_weight = args.adv_weight
+        settings = {  # flags not given stay None: the config's defaults (TrainConfig.for_phase) fill them
+            "data": data,
+            "out": args.out,
+            "val_dir": val,
+            "init_weights": args.init,
+            **{k: getattr(args, k) for k in _TRAIN_SETTINGS},
+        }
+        if args.paper_exact:
+            settings["bicubic_skip"] = False
+        if args.no_xla:
+            settings["xla"] = False
+        cfg = TrainConfig.for_phase(args.phase, **{k: v for k, v in settings.items() if v is not None})
     try:
         result = train(cfg, resume=args.resume)
     except (VGGWeightsUnavailable, ValueError, FileNotFoundError) as e:  # setup problems: one clear line
@@ -639,49 +628,41 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--phase", choices=("pretrain", "gan"), default="pretrain")
     sp.add_argument("--data", nargs="+", help="folders of HR training images (default: shared/data/train/*)")
     sp.add_argument("--out", required=True, help="run folder (checkpoints, logs, weights)")
-    sp.add_argument("--steps", type=_int_at_least(1), help="total steps (default 10000 pretrain, 2000 gan)")
-    sp.add_argument("--batch-size", type=_int_at_least(1), default=16)
-    sp.add_argument("--hr-patch", type=hr_patch, default=96, help="HR crop size (LR is a quarter)")
-    sp.add_argument(
-        "--learning-rate", type=at_least(0, strictly=True), help="Adam learning rate (default 2e-4 pretrain, 1e-4 gan)"
-    )
-    sp.add_argument("--schedule", choices=("cosine", "step", "constant"), help="default cosine pretrain, step gan")
-    sp.add_argument(
-        "--pixel-loss", choices=("mse", "l1"), default="mse", help="pretrain loss, and gan's --pixel-weight term"
-    )
-    sp.add_argument("--num-blocks", type=_int_at_least(1), default=16)
-    sp.add_argument("--channels", type=_int_at_least(1), default=64)
+    per_phase = "default: the phase's, srgan.training.PHASE_DEFAULTS"
+    sp.add_argument("--steps", type=_int_at_least(1), help=f"total steps ({per_phase})")
+    sp.add_argument("--batch-size", type=_int_at_least(1))
+    sp.add_argument("--hr-patch", type=hr_patch, help="HR crop size (LR is a quarter)")
+    sp.add_argument("--learning-rate", type=at_least(0, strictly=True), help=f"Adam learning rate ({per_phase})")
+    sp.add_argument("--schedule", choices=("cosine", "step", "constant"), help=f"learning-rate schedule ({per_phase})")
+    sp.add_argument("--pixel-loss", choices=("mse", "l1"), help="pretrain loss, and gan's --pixel-weight term")
+    sp.add_argument("--num-blocks", type=_int_at_least(1))
+    sp.add_argument("--channels", type=_int_at_least(1))
     sp.add_argument("--paper-exact", action="store_true", help="no global bicubic skip (the paper's network)")
     sp.add_argument("--init", help="generator weights to start from (required for --phase gan)")
     sp.add_argument("--val-dir", help="validation HR folder (default Set5)")
-    sp.add_argument("--val-every", type=_int_at_least(1), default=500)
-    sp.add_argument("--ckpt-every", type=_int_at_least(1), default=250)
+    sp.add_argument("--val-every", type=_int_at_least(1), help=f"steps between validations ({per_phase})")
+    sp.add_argument("--ckpt-every", type=_int_at_least(1))
     sp.add_argument(
         "--keep-every",
         type=_int_at_least(0),
-        default=0,
         help="also keep the generator every K steps in <out>/snapshots/ (0: never)",
     )
-    sp.add_argument("--log-every", type=_int_at_least(1), default=50, help="steps between log lines and log.csv rows")
-    sp.add_argument("--seed", type=_int_at_least(0), default=0)
-    sp.add_argument("--strategy", choices=("default", "mirrored"), default="default")
+    sp.add_argument("--log-every", type=_int_at_least(1), help="steps between log lines and log.csv rows")
+    sp.add_argument("--seed", type=_int_at_least(0))
+    sp.add_argument("--strategy", choices=("default", "mirrored"))
     sp.add_argument("--no-xla", action="store_true", help="do not compile the training step with XLA")
-    sp.add_argument(
-        "--data-workers", type=_int_at_least(1), default=1, help="JAX backend: threads preparing batches (default 1)"
-    )
+    sp.add_argument("--data-workers", type=_int_at_least(1), help="JAX backend: threads preparing batches (default 1)")
     sp.add_argument("--vgg-weights", help="Keras VGG19 notop weights file (gan phase)")
     sp.add_argument("--content-weight", type=at_least(0), help="gan: VGG54 MSE weight (default: the paper's 1/12.75)")
     sp.add_argument("--adv-weight", type=at_least(0), help="gan: adversarial weight (default: the paper's 1e-3)")
     sp.add_argument(
         "--pixel-weight",
         type=at_least(0),
-        default=0.0,
         help="gan: add this weight x the pixel loss (--pixel-loss) to the generator loss (default 0: the paper)",
     )
     sp.add_argument(
         "--grid-weight",
         type=at_least(0),
-        default=0.0,
         help="gan: add this weight x the sub-pixel grid loss (srgan.losses.grid_loss) to the generator loss "
         "(default 0: the paper)",
     )

@@ -56,28 +56,38 @@ from srgan.losses import ADV_WEIGHT, VGG_SCALE
 
 PHASES = ("pretrain", "gan")
 MIN_HR_PATCH = 16  # the discriminator halves the crop four times
+# The settings whose default depends on the phase (the only place they are set; the CLI takes them
+# from here through TrainConfig.for_phase): SRResNet pretraining runs longer with a higher, decaying
+# rate; the GAN phase starts from it with the paper's 1e-4, cut tenfold halfway.
+PHASE_DEFAULTS = {
+    "pretrain": {"steps": 10_000, "learning_rate": 2e-4, "schedule": "cosine", "val_every": 500},
+    "gan": {"steps": 2_000, "learning_rate": 1e-4, "schedule": "step", "val_every": 500},
+}
 
 
 @dataclass
 class TrainConfig:
     """Everything that defines a run; saved in the checkpoint (all but ``out``, the folder the run is
-    in) so ``--resume`` needs only the folder."""
+    in) so ``--resume`` needs only the folder. ``steps``, ``learning_rate``, ``schedule`` and
+    ``val_every`` left None take the phase's default (:data:`PHASE_DEFAULTS`, :meth:`for_phase`)."""
 
     phase: str = "pretrain"
     data: list[str] = field(default_factory=list)
     out: str = "runs/srresnet"
-    steps: int = 10_000
+    steps: int | None = None  # None: the phase's (PHASE_DEFAULTS)
     batch_size: int = BATCH_SIZE
     hr_patch: int = HR_PATCH
-    learning_rate: float = 1e-4
-    schedule: str = "cosine"  # cosine (to 1% of the start) | constant | step (x0.1 at half: the paper's GAN phase)
+    learning_rate: float | None = None  # None: the phase's
+    schedule: str | None = (
+        None  # None: the phase's; cosine (to 1% of the start) | constant | step (x0.1 at half: the paper's GAN phase)
+    )
     pixel_loss: str = "mse"  # mse | l1: the pretrain loss, and the gan phase's pixel term
     num_blocks: int = 16
     channels: int = 64
     bicubic_skip: bool = True
     init_weights: str | None = None  # gan: the SRResNet generator to start from
     val_dir: str | None = None
-    val_every: int = 1000
+    val_every: int | None = None  # None: the phase's
     ckpt_every: int = 250
     keep_every: int = 0  # keep the generator every this many steps in snapshots/ (0: never)
     log_every: int = 50
@@ -92,9 +102,18 @@ class TrainConfig:
     grid_weight: float = 0.0  # gan: weight of losses.grid_loss (the sub-pixel pattern of sr - hr); 0: the paper
     max_side: int | None = None  # shrink larger training photos to this side first
 
+    @classmethod
+    def for_phase(cls, phase: str, **settings) -> TrainConfig:
+        """The run ``srgan train --phase <phase>`` makes without other flags: every setting at its
+        default, the phase's where it has one (:data:`PHASE_DEFAULTS`); ``settings`` override."""
+        return cls(phase=phase, **settings)
+
     def __post_init__(self):
         if self.phase not in PHASES:
             raise ValueError(f"phase must be one of {PHASES}, got {self.phase!r}")
+        for name, value in PHASE_DEFAULTS[self.phase].items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
         if self.pixel_weight and self.phase != "gan":
             raise ValueError("pixel_weight weighs a pixel term of the gan phase (pretrain is the pixel loss alone)")
         if self.grid_weight and self.phase != "gan":

@@ -262,6 +262,26 @@ def test_train_flags_are_checked_in_one_line(tmp_path, capsys, flag, value):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("phase", ["pretrain", "gan"])
+def test_train_without_flags_runs_the_config_of_its_phase(tmp_path, monkeypatch, phase):
+    # one owner of the defaults: `srgan train --phase X` and TrainConfig.for_phase(X) are the same run
+    import srgan.training
+    from srgan.cli import main
+    from srgan.training import PHASES, TrainConfig
+
+    assert set(PHASES) == {"pretrain", "gan"}  # the parameters cover every phase
+    seen = []
+    monkeypatch.setattr(
+        srgan.training, "train", lambda cfg, resume=False: seen.append(cfg) or {"step": 0, "validation": None}
+    )
+    monkeypatch.setenv("SRGAN_DATA", str(tmp_path / "no-data"))  # no training folders, no Set5
+    init = ["--init", "srresnet.weights.h5"] if phase == "gan" else []
+    assert main(["train", "--phase", phase, "--out", str(tmp_path / "run"), *init]) == 0
+    wanted = TrainConfig.for_phase(phase, out=str(tmp_path / "run"), init_weights=init[1] if init else None)
+    assert seen == [wanted]
+    assert TrainConfig(phase=phase) == TrainConfig.for_phase(phase)  # the library's defaults are the CLI's
+
+
 def test_init_or_vgg_weights_that_cannot_load_are_named_in_one_line(tmp_path, capsys):
     from PIL import Image
 
