@@ -12,10 +12,10 @@
 # $SRGAN_DATA or ../shared/data); `.gpu/` and `.whl/` belong in .git/info/exclude.
 #
 # Each run first trains PROBE steps into a throwaway folder, beside the others, to measure its
-# speed; its real length is then what fits the time left, so a cosine schedule still ends. In its
-# one use (2026-11-26, H100) the probes overlapped the other runs' compilation and overestimated
-# the shared speed 2.7x: the SRResNet run stopped at step 15,709 of 30,700 and was finished by
-# `python -m srgan train --out /tmp/runs/srresnet --resume` in a second call.
+# speed; its real length is then what fits the time left, so a cosine schedule still ends. Probes
+# that overlap the other runs' compilation overestimate the shared speed, so a run can stop before
+# its planned length: finish it with `python -m srgan train --out /tmp/runs/<run> --resume` in a
+# second call.
 set -uo pipefail
 
 if [ "${1:-}" = prepare ]; then

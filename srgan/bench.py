@@ -24,16 +24,18 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from srgan import SCALE
 
+if TYPE_CHECKING:
+    from srgan.evaluation import Method
+
 SIZES = ((64, 64), (128, 128), (256, 256), (512, 512), (1024, 768))  # LR (width, height)
 TIME_BUDGET_S = 20.0  # extra runs beyond the minimum are made while they fit in this budget
 MAX_RUNS = 10
-
-Method = Callable[[np.ndarray], np.ndarray]  # uint8 (h, w, 3) RGB LR -> uint8 (4h, 4w, 3) RGB SR
 
 
 # --- memory ------------------------------------------------------------------------------------

@@ -488,9 +488,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"srgan {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def model_flags(sp, engine: bool = True):
+    def model_flags(sp, engine: bool = True, weights: bool = True):
         sp.add_argument("--model", choices=MODEL_NAMES, default="srgan", help="model (default: srgan)")
-        sp.add_argument("--weights", help="a .weights.h5 file to use instead of weights/<model>_x4.weights.h5")
+        if weights:  # bench times the shipped model of each engine
+            sp.add_argument("--weights", help="a .weights.h5 file to use instead of weights/<model>_x4.weights.h5")
         sp.add_argument(
             "--tile",
             type=_int_at_least(1),
@@ -580,7 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
     from srgan.bench import SIZES
 
     sp = sub.add_parser("bench", help="speed and memory of the generator, bicubic and the OpenCV peers")
-    model_flags(sp, engine=False)
+    model_flags(sp, engine=False, weights=False)
     sp.set_defaults(model="srresnet")
     sp.add_argument(
         "--sizes",

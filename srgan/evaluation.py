@@ -19,7 +19,7 @@ from srgan.machine import machine_info
 from srgan.metrics import PROTOCOL, evaluate_pair
 from srgan.paths import benchmark_dir
 
-Method = Callable[[np.ndarray], np.ndarray]
+Method = Callable[[np.ndarray], np.ndarray]  # uint8 (h, w, 3) RGB LR -> uint8 (4h, 4w, 3) RGB SR
 BENCHMARK_SETS = ("Set5", "Set14", "BSD100")
 
 

@@ -1,4 +1,4 @@
-"""Full-reference metrics with the SR literature's protocol (FIELD_NOTES section 2).
+"""Full-reference metrics with the SR literature's protocol (README "Metric protocol").
 
 Default protocol (``PROTOCOL``): Y channel of MATLAB ``rgb2ycbcr``, ``scale`` (4) pixels shaved
 from every border, PSNR with peak 255, SSIM of Wang et al. (Gaussian window sigma 1.5, no sample

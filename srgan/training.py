@@ -93,7 +93,7 @@ class TrainConfig:
     log_every: int = 50
     seed: int = 0
     strategy: str = "default"  # default | mirrored (TensorFlow backend)
-    xla: bool = True  # TensorFlow: compile the step with XLA (default strategy only): 1.77 s vs 2.59 s per step here
+    xla: bool = True  # TensorFlow: compile the step with XLA (default strategy only; faster, see README "Training")
     data_workers: int = 1  # JAX backend: threads preparing batches (each ~6 ms for 16 crops on one core here)
     vgg_weights: str | None = None
     content_weight: float = VGG_SCALE  # gan: weight of the VGG54 MSE (see the model card on the balance)
@@ -366,7 +366,7 @@ class Trainer:
 
         fn = pretrain if cfg.phase == "pretrain" else gan
         # XLA fuses the batch-norm, PReLU and loss element-wise work between the convolutions
-        # (measured, batch 16, 96-px HR on 2 cores: 1.77 s per SRResNet step vs 2.59 s without).
+        # (a faster step on CPU; the measurement is in README "Training").
         # Under MirroredStrategy it stays off: that path (several GPUs) was not measured with XLA here.
         xla = cfg.xla and cfg.strategy == "default"
 

