@@ -78,9 +78,8 @@ class TrainConfig:
     batch_size: int = BATCH_SIZE
     hr_patch: int = HR_PATCH
     learning_rate: float | None = None  # None: the phase's
-    schedule: str | None = (
-        None  # None: the phase's; cosine (to 1% of the start) | constant | step (x0.1 at half: the paper's GAN phase)
-    )
+    # cosine (to 1% of the start) | constant | step (x0.1 at half: the paper's GAN phase); None: the phase's
+    schedule: str | None = None
     pixel_loss: str = "mse"  # mse | l1: the pretrain loss, and the gan phase's pixel term
     num_blocks: int = 16
     channels: int = 64
