@@ -8,15 +8,14 @@ recomputes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from PIL import Image
 
+from pages import state
 from pages.charts import colours_for, perception_distortion_figure
 from pages.common import (
     app_pixel_cap,
@@ -36,11 +35,8 @@ from srgan.image_io import IMAGE_EXTENSIONS, ImageLoadError, Picture, image_size
 from srgan.metrics import PROTOCOL
 from srgan.niqe import MIN_SIDE as NIQE_MIN_SIDE
 
-GALLERY_SIZE = 6  # results listed per browser session
-GALLERY_MB = 60  # of them, kept in full per session (the newest always); older ones keep a thumbnail
 UPLOAD_TYPES = tuple(ext.lstrip(".") for ext in IMAGE_EXTENSIONS)
 COMPARE_HEIGHT = 720  # px of the compare view
-THUMB_SIDE = 160
 
 NIQE_HELP = (
     "NIQE (Mittal et al. 2013, MATLAB's model as SR papers report it): how natural an image's local "
@@ -51,13 +47,6 @@ NIQE_HELP = (
 @st.cache_data(show_spinner=False)
 def _examples() -> dict[str, np.ndarray]:
     return example_images()
-
-
-@st.cache_resource(show_spinner=False)
-def _shared_results() -> dict[str, Comparison]:
-    """Results of the bundled examples, shared by every session: each visitor starts on an example,
-    and its result depends only on the image, the methods and the arithmetic, so it is computed once."""
-    return {}
 
 
 def _source() -> tuple[str, Picture | bytes, bool] | None:
@@ -123,16 +112,9 @@ def _compute(
 ) -> tuple[str, Comparison] | None:
     """(key, result) of every method on this image, computed once and then kept (this session's
     gallery; the examples for every session); None with a one-line error when it cannot be done."""
-    raw = source.pixels.tobytes() + str(source.pixels.shape).encode() if isinstance(source, Picture) else source
-    digest = hashlib.sha1(raw).hexdigest()[:12]
-    key = f"{digest}-{fit}-{'+'.join(methods)}-{precision}-{is_hr}"
-    gallery: list[dict] = st.session_state.setdefault("gallery", [])
-    for item in gallery:
-        if item["key"] == key and item["comparison"] is not None:
-            return key, item["comparison"]
-    shared = _shared_results()
-    if key in shared:  # an example another session has already run
-        return key, _remember(gallery, key, label, shared[key])
+    key = state.result_key(source, fit, methods, precision, is_hr)
+    if (known := state.find(key)) is not None:  # this session's, or an example another session has run
+        return key, state.remember(key, label, known)
     upscalers = get_upscalers(methods, precision)
     bar = st.progress(0.0, text="Starting…")
 
@@ -154,31 +136,7 @@ def _compute(
         st.error(f"Cannot process {literal(label)}: {one_line(e)}")
         return None
     bar.empty()
-    if example:
-        shared[key] = comparison
-    return key, _remember(gallery, key, label, comparison)
-
-
-def _remember(gallery: list[dict], key: str, label: str, comparison: Comparison) -> Comparison:
-    """Put a result first in this session's gallery. Older results beyond :data:`GALLERY_MB` keep only
-    their thumbnail: a session's memory stays bounded whatever it uploads."""
-    gallery[:] = [item for item in gallery if item["key"] != key]
-    gallery.insert(0, {"key": key, "label": label, "comparison": comparison, "thumb": _thumb(comparison)})
-    del gallery[GALLERY_SIZE:]
-    held = 0
-    for item in gallery:
-        if item["comparison"] is not None:
-            held += item["comparison"].nbytes
-            if held > GALLERY_MB * 1e6 and item is not gallery[0]:
-                item["comparison"] = None
-    return comparison
-
-
-def _thumb(c: Comparison) -> np.ndarray:
-    """A small picture of the last method's output (the GAN when there is one)."""
-    im = Image.fromarray(list(c.methods.values())[-1].rgb8())
-    im.thumbnail((THUMB_SIDE, THUMB_SIDE))
-    return np.asarray(im)
+    return key, state.remember(key, label, comparison, share=example)
 
 
 def _fmt(value: float | None, digits: int, unit: str = "") -> str:
@@ -378,12 +336,12 @@ def _show(key: str, label: str, c: Comparison) -> None:
 
 
 def _gallery() -> None:
-    gallery = st.session_state.get("gallery", [])
+    gallery = state.gallery()
     if len(gallery) < 2:
         return
     st.divider()
     st.subheader("This session")
-    cols = st.columns(GALLERY_SIZE)
+    cols = st.columns(state.GALLERY_SIZE)
     for i, (col, item) in enumerate(zip(cols, gallery, strict=False)):
         col.image(item["thumb"], width="content")
         c = item["comparison"]
@@ -391,7 +349,7 @@ def _gallery() -> None:
         if c is None:
             col.caption("Thumbnail only: this session's memory keeps the newest results in full.")
         elif i and col.button("Reopen", key=f"reopen_{item['key']}"):
-            gallery.insert(0, gallery.pop(i))
+            state.bring_forward(i)
             st.session_state["reopen"] = item["key"]
             st.rerun()
 
@@ -410,9 +368,8 @@ with page_errors("upscaling and comparing"):
     methods = methods_sidebar()
     precision = precision_sidebar()
     reopen = st.session_state.pop("reopen", None)
-    if reopen is not None:
-        current = st.session_state["gallery"][0]
-        _show(current["key"], current["label"], current["comparison"])
+    if reopen is not None and (item := state.shown()) is not None:
+        _show(item["key"], item["label"], item["comparison"])
     else:
         chosen = _source()
         if chosen is not None:
@@ -422,7 +379,6 @@ with page_errors("upscaling and comparing"):
                 example = st.session_state.get("source") in ("Example", None)
                 done = _compute(label, source, is_hr, fit, methods, precision, example=example)
                 if done is not None:
-                    st.session_state["current"] = done[1]
                     _show(done[0], label, done[1])
 # apart: an error above keeps the earlier results of this session within reach
 with page_errors("showing this session's results"):

@@ -40,6 +40,11 @@ def _table(at) -> dict[str, list[str]]:
     return {"columns": rows[0][1:], **{r[0]: r[1:] for r in rows[1:]}}
 
 
+def _shown(at):
+    """The result on the page: the newest of the session's gallery."""
+    return at.session_state["gallery"][0]["comparison"]
+
+
 def _decode(png: bytes):
     from srgan.image_io import load_image
 
@@ -49,7 +54,7 @@ def _decode(png: bytes):
 def test_example_path_runs_every_method_and_marks_the_best(app):
     at = app.run()
     assert not at.exception and not at.error
-    current = at.session_state["current"]
+    current = _shown(at)
     assert list(current.methods) == ["bicubic", "srresnet", "srgan"]
     assert current.hr.width == current.methods["srgan"].width == 512  # the astronaut
     table = _table(at)
@@ -94,7 +99,7 @@ def test_hr_upload_metrics_equal_the_librarys(app):
         i = table["columns"].index(label)
         assert table["PSNR (dB) ↑"][i].strip("*★ ") == f"{expected.methods[name].psnr:.2f}"
         assert table["SSIM ↑"][i].strip("*★ ") == f"{expected.methods[name].ssim:.4f}"
-    current = at.session_state["current"]
+    current = _shown(at)
     assert (current.lr.width, current.lr.height) == (32, 24)
     assert _decode(current.methods["srgan"].png).pixels.shape == (96, 128, 3)
 
@@ -108,7 +113,7 @@ def test_lr_upload_has_no_ground_truth_metrics(app):
     assert any("No ground truth" in c.value for c in at.caption)
     assert any("NIQE: it needs at least" in c.value for c in at.caption)
     assert "view" not in at.session_state  # no error maps or perception-distortion chart without the HR
-    assert _decode(at.session_state["current"].methods["srgan"].png).pixels.shape == (80, 96, 3)
+    assert _decode(_shown(at).methods["srgan"].png).pixels.shape == (80, 96, 3)
 
 
 def test_larger_lr_upload_gets_a_no_reference_score(app):
@@ -128,7 +133,7 @@ def test_self_ensemble_toggle_adds_the_plus_methods(app):
     at = _upload(app.run(), "High-res image", "photo.png", _png(hr))
     at.sidebar.toggle(key="ensemble").set_value(True).run()
     assert not at.exception and not at.error
-    current = at.session_state["current"]
+    current = _shown(at)
     assert list(current.methods) == ["bicubic", "srresnet", "srresnet+", "srgan", "srgan+"]
     assert _table(at)["columns"][3] == "SRResNet+"
     plus = Upscaler("srresnet", tile=APP_TILE, engine=APP_ENGINE, ensemble=True)
@@ -180,7 +185,7 @@ def test_rgba_upload_keeps_its_alpha_and_says_so(app):
     rgba = np.dstack([smooth_image(40, 40), alpha])
     at = _upload(app.run(), "High-res image", "rgba.png", _png(rgba))
     assert not at.exception and not at.error
-    current = at.session_state["current"]
+    current = _shown(at)
     for panel in (current.lr, *current.methods.values(), current.hr):
         pic = _decode(panel.png)
         assert pic.mode == "RGBA" and pic.alpha is not None
@@ -189,7 +194,7 @@ def test_rgba_upload_keeps_its_alpha_and_says_so(app):
     assert any("transparency kept" in c.value for c in at.caption)
     at = _upload(app.run(), "High-res image", "grey.png", _png(smooth_image(40, 40)[..., 0]))
     assert not at.exception and not at.error
-    assert _decode(at.session_state["current"].methods["srgan"].png).mode == "L"
+    assert _decode(_shown(at).methods["srgan"].png).mode == "L"
 
 
 def test_16_bit_upload_is_processed_and_downloadable_at_16_bits(app):
@@ -200,7 +205,7 @@ def test_16_bit_upload_is_processed_and_downloadable_at_16_bits(app):
     assert ok
     at = _upload(app.run(), "Low-res image", "deep.png", buf.tobytes())
     assert not at.exception and not at.error
-    sr = _decode(at.session_state["current"].methods["srgan"].png)
+    sr = _decode(_shown(at).methods["srgan"].png)
     assert sr.bit_depth == 16 and sr.pixels.shape == (96, 128, 3)
     assert len(np.unique(sr.pixels[..., 0] % 257)) > 1  # real 16-bit values, not 8-bit ones scaled up
     assert any("16-bit input" in c.value for c in at.caption)
@@ -212,10 +217,10 @@ def test_oversized_upload_is_capped_with_a_choice(app):
     at = _upload(app.run(), "High-res image", "big.png", _png(big))
     assert not at.exception and not at.error
     assert any("up to 4.19 Mpx" in w.value for w in at.warning)
-    assert at.session_state["current"].hr.width == 2048  # downscaled to fit, then modcropped
+    assert _shown(at).hr.width == 2048  # downscaled to fit, then modcropped
     at.radio(key="fit_how").set_value("crop").run()
     assert not at.exception
-    assert at.session_state["current"].hr.width == 2048
+    assert _shown(at).hr.width == 2048
     assert len(at.session_state["gallery"]) == 3  # example, downscaled, cropped
 
 
@@ -254,11 +259,11 @@ def test_example_results_are_shared_between_sessions_but_uploads_are_not(app, ti
 
     first = app.run()
     second = AppTest.from_file(APP, default_timeout=120).run()
-    assert second.session_state["current"] is first.session_state["current"]  # computed once
+    assert _shown(second) is _shown(first)  # computed once
     hr = smooth_image(64, 64, seed=9)
     a = _upload(first, "High-res image", "mine.png", _png(hr))
     b = _upload(second, "High-res image", "mine.png", _png(hr))
-    assert a.session_state["current"] is not b.session_state["current"]
+    assert _shown(a) is not _shown(b)
 
 
 def test_benchmarks_page_shows_speed_and_the_quality_speed_chart(app, tiny_weights):
@@ -289,7 +294,7 @@ def test_no_page_loads_tensorflow_into_the_server(tiny_weights):
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({APP!r}, default_timeout=300).run()\n"
-        "assert not at.exception and at.session_state['current'].methods['srgan'].png\n"
+        "assert not at.exception and at.session_state['gallery'][0]['comparison'].methods['srgan'].png\n"
         "for page in ('pages/architecture.py', 'pages/benchmarks.py'):\n"
         "    at.switch_page(page).run()\n"
         "    assert not at.exception, page\n"
@@ -325,7 +330,7 @@ def _assert_no_links(at, name: str) -> None:
 def test_very_wide_lr_upload_is_upscaled_in_full(app):
     at = _upload(app.run(), "Low-res image", "strip.png", _png(smooth_image(1, 65535)))
     assert not at.exception and not at.error
-    sr = at.session_state["current"].methods["srgan"]
+    sr = _shown(at).methods["srgan"]
     assert (sr.width, sr.height) == (4 * 65535, 4)  # the result itself is full size
 
 
@@ -357,7 +362,7 @@ def test_damaged_weights_file_falls_back_and_names_the_file(app, tiny_weights_di
         errors = [e.value for e in at.error]
         assert len(errors) == 1 and "srgan_x4.weights.h5" in errors[0], errors
         assert "\n" not in errors[0] and str(tmp_path) not in errors[0]  # one line, no server path
-        assert list(at.session_state["current"].methods) == ["bicubic", "srresnet"]  # the others keep serving
+        assert list(_shown(at).methods) == ["bicubic", "srresnet"]  # the others keep serving
         assert any("SRGAN" in c.value and "srgan_x4.weights.h5" in c.value for c in at.sidebar.caption)
         assert "SRGAN" not in _table(at)["columns"]
     finally:

@@ -38,7 +38,7 @@ def test_two_sessions_cannot_see_each_others_images(tiny_weights, tmp_path, monk
         sessions.append(at)
     for mine, at in enumerate(sessions):
         assert [item["label"] for item in at.session_state["gallery"]] == [f"private{mine}.png"]
-        assert np.array_equal(at.session_state["current"].hr.rgb8(), images[mine])
+        assert np.array_equal(at.session_state["gallery"][0]["comparison"].hr.rgb8(), images[mine])
     assert not np.array_equal(images[0], images[1])
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert written == [], f"uploads touched the disk: {written}"
