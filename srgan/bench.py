@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from srgan import SCALE
+from srgan.machine import cpu_peak
 
 if TYPE_CHECKING:
     from srgan.evaluation import Method
@@ -111,41 +112,6 @@ def conv_flops(generator, probe: int = 8) -> list[dict]:
 def flops_per_lr_pixel(generator) -> float:
     """Total of :func:`conv_flops`: the generator's forward FLOPs per LR input pixel."""
     return float(sum(r["flops_per_lr_pixel"] for r in conv_flops(generator)))
-
-
-def cpu_peak() -> dict:
-    """Theoretical FP32 peak of the cores this process may use, with how it was derived.
-
-    peak = cores x clock x FLOP/cycle, FLOP/cycle = 2 (an FMA) x 2 FMA pipes x FP32 lanes. Lanes
-    are 16 with AVX-512 on cores with 512-bit datapaths, 8 with AVX2 (and with AVX-512 on AMD Zen 3/4,
-    whose datapaths are 256 bits wide), 4 otherwise. The clock is /proc/cpuinfo's ``cpu MHz`` (the
-    nominal clock a VM reports; turbo may be higher). Two FMA pipes is what x86 server cores since
-    Haswell and Zen 2 have; this is an assumption, stated in the result.
-    """
-    from srgan.machine import cpuinfo, usable_cores
-
-    info = cpuinfo()
-    cores = usable_cores()
-    flags = set(info.get("flags", "").split())
-    ghz = float(info.get("cpu MHz", "0") or 0) / 1000
-    amd_256 = info.get("vendor_id") == "AuthenticAMD" and info.get("cpu family") == "25"  # Zen 3/4
-    if "avx512f" in flags and not amd_256:
-        lanes, isa = 16, "AVX-512"
-    elif "avx2" in flags or "avx512f" in flags:
-        lanes, isa = 8, "AVX2 / 256-bit"
-    else:
-        lanes, isa = 4, "SSE"
-    per_cycle = 2 * 2 * lanes
-    gflops = cores * ghz * per_cycle
-    return {
-        "gflops": gflops,
-        "cores": cores,
-        "ghz": ghz,
-        "flops_per_cycle": per_cycle,
-        "cpu": info.get("model name", "unknown"),
-        "how": f"{cores} cores x {ghz:.3f} GHz (/proc/cpuinfo cpu MHz) x {per_cycle} FP32 FLOP/cycle "
-        f"(2 FMA pipes x {lanes} lanes, {isa}, x2 for multiply+add) = {gflops:.1f} GFLOP/s",
-    }
 
 
 def sgemm_gflops(n: int = 2048, repeats: int = 5) -> float:

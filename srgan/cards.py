@@ -67,7 +67,7 @@ def _schedule_detail(cfg: dict) -> str:
 def trained_on(state: dict) -> tuple[str, str]:
     """(where a run trained, in a few words; the hardware line) from its checkpoint state.
 
-    Runs record ``hardware`` (:func:`srgan.training.training_hardware`); older runs, which all
+    Runs record ``hardware`` (:func:`srgan.machine.training_hardware`); older runs, which all
     trained on this project's 2-core CPU machine, do not.
     """
     hw = state.get("hardware")

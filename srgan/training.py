@@ -26,8 +26,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import os
-import platform
 import queue
 import shutil
 import signal
@@ -53,6 +51,7 @@ from srgan.checkpoint import (
 )
 from srgan.data import BATCH_SIZE, HR_PATCH, PatchSampler, load_hr_images, make_dataset
 from srgan.losses import ADV_WEIGHT, VGG_SCALE
+from srgan.machine import training_hardware
 
 PHASES = ("pretrain", "gan")
 MIN_HR_PATCH = 16  # the discriminator halves the crop four times
@@ -157,27 +156,6 @@ def load_validation(folder: str | Path, scale: int = SCALE) -> list[tuple[str, n
         hr = modcrop(load_image(path).rgb8(), scale)
         out.append((path.stem, downscale(hr, scale).astype(np.float32) / 255.0, hr))
     return out
-
-
-def training_hardware() -> dict:
-    """Where this process trains: ``{"device": "NVIDIA H100 80GB HBM3" or "2 CPU cores",
-    "software": "Keras 3.15.1, JAX 0.11.2", "os": "Linux"}`` (stored in the checkpoint for the card)."""
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        gpus = [d for d in jax.devices() if d.platform == "gpu"]
-        device = f"{len(gpus)} x {gpus[0].device_kind}" if len(gpus) > 1 else (gpus[0].device_kind if gpus else None)
-        software = f"Keras {keras.__version__}, JAX {jax.__version__}"
-    else:
-        import tensorflow as tf
-
-        gpus = tf.config.list_logical_devices("GPU")
-        device = f"{len(gpus)} GPU(s)" if gpus else None
-        software = f"Keras {keras.__version__}, TensorFlow {tf.__version__}"
-    return {"device": device or f"{os.cpu_count()} CPU cores", "software": software, "os": platform.system()}
 
 
 def prefetched_batches(

@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from srgan.bench import PeakRSS, conv_flops, cpu_peak, flops_per_lr_pixel, time_method
+from srgan.bench import PeakRSS, conv_flops, flops_per_lr_pixel, time_method
 from srgan.cli import main
+from srgan.machine import cpu_peak
 
 
 def test_flops_match_the_closed_form_of_the_paper_generator():
