@@ -184,13 +184,18 @@ def one_session(
         while time.perf_counter() - t0 < timeout:
             body = driver.find_element(By.TAG_NAME, "body").text
             saw_queue = saw_queue or "Queued:" in body
-            if done in body and "PSNR" in body:
+            # the heading first, then the table: wait for the PSNR cells themselves ("PSNR" is in the sidebar too)
+            if (
+                done in body
+                and (table := results_table(driver))
+                and all(cells.get("PSNR (dB) ↑") not in (None, "") for cells in table.values())
+            ):
                 break
             time.sleep(0.2)
         else:
             raise TimeoutError(f"no result after {timeout:.0f} s")
         seconds = time.perf_counter() - t0
-        return {"index": index, "seconds": seconds, "table": results_table(driver), "saw_queue": saw_queue}
+        return {"index": index, "seconds": seconds, "table": table, "saw_queue": saw_queue}
     finally:
         driver.quit()
 
