@@ -4,26 +4,21 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages.benchmarks import paper_number
+from pages.charts import table_columns
 from pages.common import page_errors
-from srgan.architecture import load_description, short_layer_name, stages_dot
+from srgan.architecture import load_description, short_layer_name
 from srgan.cards import validation_points
-from srgan.store import model_card
+from srgan.store import benchmark_mean, model_card
 
 
 @st.cache_data(show_spinner="Building the models…")
 def _describe(bicubic_skip: bool) -> dict:
     # from weights/architecture.json (tested to equal the models), else built in a child process:
-    # this server never loads TensorFlow, which would hold ~600 MB from then on
+    # this server never loads TensorFlow, whose memory it would hold from then on
     return load_description(bicubic_skip)
 
 
-def layer_columns(**widths) -> dict:
-    """column_config of a layer table: parameters with thousands separators, columns wide enough."""
-    return {
-        "parameters": st.column_config.NumberColumn(format="%,d"),
-        **{c: st.column_config.TextColumn(width=w) for c, w in widths.items()},
-    }
+COUNT = "%,d"  # parameter counts and repeats: whole numbers with thousands separators
 
 
 with page_errors("showing the architecture"):
@@ -40,9 +35,9 @@ with page_errors("showing the architecture"):
 
     st.header("Generator")
     drawing, text = st.columns(2, gap="large")
-    # top to bottom, beside the text: left to right, the drawing is as wide as all its stages together,
-    # and scaled to the page its text was ~6 px high
-    drawing.graphviz_chart(stages_dot(generator["stages"], vertical=True))
+    # drawn top to bottom (stages_dot), so that it fits a column beside the text: left to right, it is as
+    # wide as all its stages together and its text shrinks to fit the page
+    drawing.graphviz_chart(generator["dot"])
     with text:
         st.markdown(
             f"**{generator['parameters']:,} parameters** (the paper: about 1.55 M). "
@@ -81,12 +76,14 @@ with page_errors("showing the architecture"):
     st.dataframe(
         stages,
         hide_index=True,
-        column_config=layer_columns(stage="medium", layers="large")
-        | {"repeat": st.column_config.NumberColumn(width="small")},
+        column_config=table_columns(stages, COUNT, widths={"stage": "medium", "layers": "large", "repeat": "small"}),
     )
-    st.caption("The layers of one residual block; BatchNorm is Keras' BatchNormalization.")
+    blocks = next((s["repeat"] for s in generator["stages"] if s["stage"] == "residual blocks"), None)
+    repeated = f"Residual blocks: the layers of one block, repeated {blocks}×; parameters for all {blocks}. "
+    st.caption((repeated if blocks else "") + "BatchNorm is Keras' BatchNormalization.")
+    layers = pd.DataFrame(generator["layers"])
     with st.expander("Every generator layer"):
-        st.dataframe(pd.DataFrame(generator["layers"]), hide_index=True, column_config=layer_columns(type="medium"))
+        st.dataframe(layers, hide_index=True, column_config=table_columns(layers, COUNT, widths={"type": "medium"}))
 
     st.header("Discriminator")
     st.markdown(
@@ -95,8 +92,9 @@ with page_errors("showing the architecture"):
         f"patches. **{discriminator['parameters']:,} parameters.** Here it outputs a logit: the paper's sigmoid is "
         "folded into the loss."
     )
+    layers = pd.DataFrame(discriminator["layers"])
     with st.expander("Every discriminator layer"):
-        st.dataframe(pd.DataFrame(discriminator["layers"]), hide_index=True, column_config=layer_columns(type="medium"))
+        st.dataframe(layers, hide_index=True, column_config=table_columns(layers, COUNT, widths={"type": "medium"}))
 
     st.header("Loss")
     st.markdown(
@@ -128,8 +126,9 @@ with page_errors("showing the architecture"):
     ]
     if curves:
         fig = px.line(pd.DataFrame(curves), x="step", y="Set5 PSNR (dB)", color="model", markers=True, height=340)
-        bicubic = paper_number("bicubic", "Set5 PSNR")  # the paper's Table 2; this protocol measures the same
-        fig.add_hline(y=bicubic, line_dash="dot", annotation_text=f"bicubic {bicubic:.2f} dB")
+        # bicubic's Set5 PSNR as measured here (weights/benchmarks.json), as in scripts/plot_training.py
+        if (bicubic := benchmark_mean("bicubic", "Set5")) is not None:
+            fig.add_hline(y=bicubic, line_dash="dot", annotation_text=f"bicubic {bicubic:.2f} dB")
         st.plotly_chart(fig)
     for name, c in cards.items():
         st.subheader(name)

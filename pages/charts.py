@@ -1,4 +1,5 @@
-"""Charts shared by the pages: one colour per method, and the perception–distortion plane."""
+"""Charts and tables shared by the pages: one colour per method, the perception–distortion plane, and
+st.dataframe's column formats."""
 
 from __future__ import annotations
 
@@ -7,18 +8,50 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+import streamlit as st
 
-# one colour per method on every chart: bicubic, the baseline, grey; the others D3's strong colours.
-# Streamlit's chart theme keeps colours set on the traces (it only supplies the default colourway), so
-# these charts keep theme="streamlit"
-PALETTE = [c for c in px.colors.qualitative.D3 if c != "#7F7F7F"]
+# one colour per method on every chart and page: fixed for the methods the project knows (bicubic, the
+# baseline, grey; the others D3's strong colours, a self-ensemble "+" its model's hue, lighter), so that
+# a method keeps its colour whichever methods a chart shows. Streamlit's chart theme keeps colours set on
+# the traces (it only supplies the default colourway), so these charts keep theme="streamlit"
 BICUBIC_COLOUR = "#7F7F7F"
+METHOD_COLOURS = {
+    "bicubic": BICUBIC_COLOUR,
+    "srresnet": "#1F77B4",
+    "srresnet+": "#AEC7E8",
+    "srgan": "#FF7F0E",
+    "srgan+": "#FFBB78",
+    "FSRCNN": "#2CA02C",
+    "ESPCN": "#D62728",
+    "LapSRN": "#9467BD",
+}
+# for names not in METHOD_COLOURS: D3's colours that no known method has
+PALETTE = [c for c in px.colors.qualitative.D3 if c.upper() not in {v.upper() for v in METHOD_COLOURS.values()}]
 
 
 def colours_for(methods: Iterable[str]) -> dict[str, str]:
-    """{method: colour} for ``methods`` in order, bicubic grey."""
-    others = [m for m in methods if m != "bicubic"]
-    return {"bicubic": BICUBIC_COLOUR} | {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(others)}
+    """{method: colour} for ``methods`` in order: a known method's from :data:`METHOD_COLOURS`, the
+    others :data:`PALETTE`'s in turn."""
+    methods = list(dict.fromkeys(methods))
+    unknown = [m for m in methods if m not in METHOD_COLOURS]
+    return {m: METHOD_COLOURS.get(m) or PALETTE[unknown.index(m) % len(PALETTE)] for m in methods}
+
+
+def table_columns(
+    table: pd.DataFrame,
+    fmt: str = "%.2f",
+    formats: dict[str, str] | None = None,
+    widths: dict[str, str] | None = None,
+) -> dict:
+    """column_config for st.dataframe of ``table``: every numeric column a NumberColumn with ``fmt``
+    (or its own in ``formats``, e.g. ``"%,d"``: thousands separators), columns named in ``widths``
+    ("small", "medium", "large") that wide."""
+    formats, widths = formats or {}, widths or {}
+    numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
+    return {
+        **{c: st.column_config.TextColumn(width=w) for c, w in widths.items() if c not in numeric},
+        **{c: st.column_config.NumberColumn(format=formats.get(c, fmt), width=widths.get(c)) for c in numeric},
+    }
 
 
 def perception_distortion_figure(

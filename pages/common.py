@@ -1,5 +1,5 @@
-"""Streamlit helpers shared by the pages: the cached model loader, the model sidebar, and how the pages
-show names, errors and images safely (text as text, one-line errors, browser-safe previews)."""
+"""Streamlit helpers shared by the pages: the cached models, the methods sidebar, and how the pages
+show names and errors safely (text as text, one-line errors)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
 
-import numpy as np
 import streamlit as st
-from PIL import Image
 
 from srgan.inference import InferenceSlots, Upscaler
 from srgan.store import MODEL_NAMES, model_card, weights_path
@@ -25,8 +22,6 @@ APP_TILE = 96  # smaller than the CLI's default: the engine's working memory fol
 APP_ENGINE = "openvino"
 MAX_LR_PIXELS = 512 * 512  # largest LR the app super-resolves (seconds on 2 cores; the CLI has no cap)
 PRECISION_LABELS = {"auto": "Automatic", "fp32": "Exact (float32)", "bf16": "Fast (bfloat16)"}
-PREVIEW_SIDE = 4096  # longer side of a displayed preview: far within JPEG's 65,500 px, quick to send
-ST_IMAGE_WIDTH = 1460  # st.image shrinks wider images to this itself, rounding very flat ones to 0 rows
 
 LOG = logging.getLogger("srgan.app")
 # an absolute directory (POSIX or Windows) not inside a URL or a relative path: cut, keeping the file name
@@ -71,31 +66,6 @@ def page_errors(what: str) -> Iterator[None]:
         report_unexpected(what, e)
 
 
-def preview(img: np.ndarray, max_side: int = PREVIEW_SIDE) -> np.ndarray | None:
-    """A downscaled copy of ``img`` when it is larger than ``max_side`` or st.image cannot show it as it
-    is (JPEG, st.image's format, stops at 65,500 px a side; its own shrink to its width can leave 0
-    rows), else None."""
-    h, w = img.shape[:2]
-    if max(h, w) <= max_side and w <= h * ST_IMAGE_WIDTH:
-        return None
-    f = min(max_side / max(h, w), ST_IMAGE_WIDTH / w)
-    size = (max(1, round(w * f)), max(1, round(h * f)))
-    return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.BOX))
-
-
-def show_image(where: Any, img: np.ndarray, caption: str | None = None, max_side: int | None = None) -> bool:
-    """``where.image`` (st or a column), sent reduced where :func:`preview` says so. Browser-unsafe images
-    say so in their caption; ``max_side`` reduces larger ones too, and the caller says so once.
-    Returns whether ``img`` was reduced."""
-    h, w = img.shape[:2]
-    small = preview(img, min(max_side or PREVIEW_SIDE, PREVIEW_SIDE))
-    if small is not None and (max(h, w) > PREVIEW_SIDE or w > h * ST_IMAGE_WIDTH):  # not showable as it is
-        note = f"preview, downscaled from {img.shape[1]}×{img.shape[0]}; the download is full size"
-        caption = f"{caption} · {note}" if caption else note
-    where.image(img if small is None else small, caption=caption, width="stretch")
-    return small is not None
-
-
 def tune_heap(arenas: int = 2, mmap_threshold: int = 1 << 20) -> None:
     """Keep freed memory from staying in the server process (glibc; nothing elsewhere): at most
     ``arenas`` malloc arenas (by default up to 8 per core, and each Streamlit session is a thread of
@@ -128,10 +98,9 @@ def available_models() -> list[str]:
 
 
 @st.cache_resource(show_spinner="Loading the model…")
-def get_upscaler(name: str, precision: str = "auto", ensemble: bool = False) -> Upscaler:
-    """One Upscaler per model name, precision and ensemble choice and process, shared by all sessions
-    (it is stateless)."""
-    return Upscaler(name, tile=APP_TILE, engine=APP_ENGINE, precision=precision, low_memory=True, ensemble=ensemble)
+def get_upscaler(name: str, precision: str = "auto") -> Upscaler:
+    """One Upscaler per model name and precision and process, shared by all sessions (it is stateless)."""
+    return Upscaler(name, tile=APP_TILE, engine=APP_ENGINE, precision=precision, low_memory=True)
 
 
 @st.cache_resource(show_spinner=False)
@@ -245,9 +214,8 @@ def methods_sidebar() -> list[str]:
 def get_upscalers(methods: list[str], precision: str) -> dict[str, Upscaler]:
     """{method: shared Upscaler} for ``methods`` (see :func:`methods_sidebar`)."""
     peers = get_peer_upscalers()
-    return {
-        m: peers[m] if m in peers else get_upscaler(m.rstrip("+"), precision, ensemble=m.endswith("+")) for m in methods
-    }
+    ups = {m: peers.get(m) or get_upscaler(m.rstrip("+"), precision) for m in methods}
+    return {m: up.ensembled() if m.endswith("+") else up for m, up in ups.items()}  # "+" shares its model's engine
 
 
 def precision_sidebar() -> str:

@@ -1,104 +1,58 @@
 """A before/after comparison that runs in the browser (issue 18): a wipe between any two panels, or all
 panels side by side, with zoom and pan synchronised across them.
 
-:func:`compare_html` builds one self-contained HTML document (inline CSS and JavaScript, images as PNG
-data URLs: nothing is fetched, so it works offline); :func:`show_compare` puts it on the page. Dragging,
-zooming and panning then happen in the browser alone: no message goes back to the server, so the page
-does not rerun. Test hooks: the root element has class ``srgan-compare`` and ``data-mode`` ("wipe" or
-"side"), ``data-wipe`` (0-1, the divider's place across the view), ``data-zoom`` (1 = fit),
-``data-pan-x`` / ``data-pan-y`` (the view's centre from the image's centre, in fractions of its width
-and height); the divider has class ``srgan-divider``.
+:func:`compare_html` builds one HTML document with its CSS and JavaScript inline; the images are URLs
+on the app's own server (Streamlit's ``/media`` endpoint, see :func:`media_url`), or PNG data URLs
+where there is no server to serve them: nothing comes from outside the app. :func:`show_compare`
+puts it on the page. Dragging, zooming and panning then happen in the browser alone: no message goes
+back to the server, so the page does not rerun. Test hooks: the root element has class
+``srgan-compare`` and ``data-mode`` ("wipe" or "side"), ``data-wipe`` (0-1, the divider's place
+across the view), ``data-zoom`` (1 = fit), ``data-pan-x`` / ``data-pan-y`` (the view's centre from
+the image's centre, in fractions of its width and height); the divider has class ``srgan-divider``.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import io
 from collections.abc import Callable, Sequence
 from html import escape
-from typing import Literal
 
-import numpy as np
 import streamlit as st
-from PIL import Image
 
-# zlib level 1: several times faster than PIL's default 6 for a slightly larger file on photos (measured
-# for issue 18); the HTML is built while a visitor waits for the result
-PNG_LEVEL = 1
+from srgan.image_io import image_size
 
 
-def png_data_url(img: np.ndarray, level: int = PNG_LEVEL) -> str:
-    """A ``data:image/png;base64,...`` URL of a uint8 (H, W, 3) RGB or (H, W, 4) RGBA image, lossless."""
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(img)).save(buf, format="PNG", compress_level=level)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def png_info(data: bytes) -> tuple[int, int, bool]:
-    """(width, height, has_alpha) from a PNG's header chunks, without decoding it. Alpha: colour type
-    4 or 6 (grey or RGB with alpha), or a tRNS chunk. ValueError if ``data`` is not a PNG."""
-    if data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR" or len(data) < 33:
-        raise ValueError("not a PNG file")
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    alpha = data[25] in (4, 6)
-    pos = 8
-    while not alpha and pos + 8 <= len(data):  # chunks before the image data: length, type, data, CRC
-        kind = data[pos + 4 : pos + 8]
-        if kind in (b"IDAT", b"IEND"):
-            break
-        alpha = kind == b"tRNS"
-        pos += 12 + int.from_bytes(data[pos : pos + 4], "big")
-    if width == 0 or height == 0:
-        raise ValueError("empty PNG")
-    return width, height, alpha
-
-
-def _panel(
-    label: str, img: np.ndarray | bytes, level: int, url_for: Callable[[bytes], str] | None
-) -> tuple[str, int, int, bool]:
-    """(URL, width, height, has_alpha) of one panel's image: a data URL, or ``url_for(png)``."""
-    if isinstance(img, bytes | bytearray | memoryview):
-        data = bytes(img)
-        try:
-            w, h, alpha = png_info(data)
-        except ValueError as e:
-            raise ValueError(f"panel {label!r}: {e}") from None
-        url = url_for(data) if url_for else "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        return url, w, h, alpha
-    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] not in (3, 4):
-        shape = getattr(img, "shape", None)
-        raise ValueError(f"panel {label!r}: expected a uint8 H×W×3 or H×W×4 array or PNG bytes, got {shape}")
-    if 0 in img.shape[:2]:
-        raise ValueError(f"panel {label!r} is empty: {img.shape}")
-    return png_data_url(img, level), img.shape[1], img.shape[0], img.shape[2] == 4
+def _panel(label: str, png: bytes, index: int, url_for: Callable[[bytes, int], str] | None) -> tuple[str, int, int]:
+    """(URL, width, height) of panel ``index``'s PNG: ``url_for(png, index)``, or a data URL without it."""
+    if not isinstance(png, bytes):
+        raise TypeError(f"panel {label!r}: expected PNG bytes, got {type(png).__name__}")
+    try:
+        w, h = image_size(png)
+    except ValueError as e:
+        raise ValueError(f"panel {label!r}: {e}") from None
+    url = url_for(png, index) if url_for else "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return url, w, h
 
 
 def compare_html(
-    panels: Sequence[tuple[str, np.ndarray | bytes]],
+    panels: Sequence[tuple[str, bytes]],
     *,
     left: str,
     right: str,
     notes: dict[str, str] | None = None,
-    mode: Literal["wipe", "side"] = "wipe",
-    wipe: float = 0.5,
-    png_level: int = PNG_LEVEL,
-    url_for: Callable[[bytes], str] | None = None,
+    url_for: Callable[[bytes, int], str] | None = None,
 ) -> str:
-    """Self-contained HTML of the comparison: a pure function of its arguments (same input, same text).
+    """The comparison's HTML document, opening in wipe mode with the divider in the middle.
 
-    ``panels``: (label, image) in display order, labels unique; an image is a uint8 (H, W, 3) RGB or
-    (H, W, 4) RGBA array, encoded as a lossless PNG at ``png_level``, or the bytes of a PNG file (any
-    mode and depth the browser shows: grey, 16-bit...), sent as they are. Each is sent once. Every
-    panel is drawn in the frame of the largest (by area), stretched to it with nearest-neighbour
-    enlargement, so an LR of a quarter the size lines up with the others pixel for pixel.
-    ``left`` / ``right``: labels of the two panels the wipe starts with (the user may pick any two in
-    the component). ``notes``: optional caption per label (e.g. "PSNR 31.2 dB"). ``mode``: the view it
-    opens in; ``wipe``: where the divider starts (0-1). ``url_for``: where PNG bytes are served from
-    (e.g. :func:`media_url`) instead of being embedded; the URL must not need escaping. All text is escaped.
+    ``panels``: (label, PNG bytes) in display order, labels unique; the bytes are sent as they are
+    (any mode and depth the browser shows: RGBA, grey, 16-bit...), each once. Every panel is drawn in
+    the frame of the largest (by area), stretched to it with nearest-neighbour enlargement, so an LR of
+    a quarter the size lines up with the others pixel for pixel; a checkerboard shows through
+    transparency. ``left`` / ``right``: labels of the two panels the wipe starts with (the user may pick
+    any two in the component); a single panel is shown alone, side by side. ``notes``: optional caption
+    per label (e.g. "PSNR 31.2 dB"). ``url_for(png, index)``: where panel ``index``'s bytes are served
+    from (e.g. :func:`media_url`); the URL must not need escaping. Without it they are embedded as data
+    URLs. All text is escaped. ValueError for unknown or repeated labels, or bytes that are no image.
     """
     labels = [label for label, _ in panels]
     if not labels:
@@ -114,62 +68,47 @@ def compare_html(
     notes = notes or {}
     if set(notes) - set(labels):
         raise ValueError(f"notes for unknown panels: {sorted(set(notes) - set(labels))}")
-    if mode not in ("wipe", "side"):
-        raise ValueError(f"mode must be 'wipe' or 'side', not {mode!r}")
-    encoded = [_panel(label, img, png_level, url_for) for label, img in panels]
-    _, w, h, _ = max(encoded, key=lambda e: e[1] * e[2])  # the frame: the largest panel
-    li, ri = labels.index(left), labels.index(right)
+    encoded = [_panel(label, png, i, url_for) for i, (label, png) in enumerate(panels)]
+    _, w, h = max(encoded, key=lambda e: e[1] * e[2])  # the frame: the largest panel
     esc = escape  # quotes too: labels also go into attributes
+    frame = f'<div class="sc-frame" style="width:{w}px;height:{h}px">'
 
     figures, options = [], []
-    for i, (label, (url, _, _, has_alpha)) in enumerate(zip(labels, encoded, strict=True)):
-        alpha = " sc-alpha" if has_alpha else ""
-        note = esc(str(notes.get(label) or ""))
+    for i, (label, (url, _, _)) in enumerate(zip(labels, encoded, strict=True)):
         figures.append(
-            f'<figure class="sc-panel" data-i="{i}"><div class="sc-view"><div class="sc-frame{alpha}" '
-            f'style="width:{w}px;height:{h}px"><img alt="{esc(label)}" draggable="false" '
-            f'src="{url}"></div></div><figcaption><span class="sc-name">{esc(label)}'
-            f'</span><span class="sc-note">{note}</span></figcaption></figure>'
+            f'<figure class="sc-panel" data-i="{i}"><div class="sc-view">{frame}<img alt="{esc(label)}" '
+            f'draggable="false" src="{url}"></div></div><figcaption><span class="sc-name">{esc(label)}'
+            f'</span><span class="sc-note">{esc(str(notes.get(label) or ""))}</span></figcaption></figure>'
         )
         options.append(f'<option value="{i}">{esc(label)}</option>')
     opts = "".join(options)
 
-    def select(side: str, chosen: int) -> str:
-        marked = opts.replace(f'value="{chosen}">', f'value="{chosen}" selected>', 1)
-        return f'<label class="sc-pick">{side.capitalize()} <select class="sc-{side}">{marked}</select></label>'
+    # the script fills in what follows the state (the chosen options, the tags, the wipe's images, the
+    # pressed button, the divider's place) from the root's data-* attributes: one owner of each value
+    def select(side: str) -> str:
+        return f'<label class="sc-pick">{side.capitalize()} <select class="sc-{side}">{opts}</select></label>'
 
-    def tag(side: str, i: int) -> str:
-        label = labels[i]
-        return (
-            f'<div class="sc-tag sc-tag-{side[0]}"><span class="sc-name">{esc(label)}</span>'
-            f'<span class="sc-note">{esc(str(notes.get(label) or ""))}</span></div>'
-        )
+    def tag(side: str) -> str:
+        return f'<div class="sc-tag sc-tag-{side}"><span class="sc-name"></span><span class="sc-note"></span></div>'
 
     def layer(side: str) -> str:  # the images are set by the script from the panels': each is sent once
-        return (
-            f'<div class="sc-layer sc-layer-{side[0]}"><div class="sc-frame" style="width:{w}px;height:{h}px">'
-            '<img alt="" draggable="false"></div></div>'
-        )
+        return f'<div class="sc-layer sc-layer-{side}">{frame}<img alt="" draggable="false"></div></div>'
 
-    wipe = min(max(float(wipe), 0.0), 1.0)
-    mode = "side" if single else mode
-    pressed = {m: str(m == mode).lower() for m in ("wipe", "side")}
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<style>{_CSS}</style></head><body>"
         f'<div class="srgan-compare{" sc-single" if single else ""}" tabindex="-1" data-w="{w}" data-h="{h}" '
-        f'data-mode="{mode}" '
-        f'data-wipe="{wipe:g}" data-zoom="1" data-pan-x="0" data-pan-y="0" data-left="{li}" data-right="{ri}">'
+        f'data-mode="{"side" if single else "wipe"}" data-wipe="0.5" data-zoom="1" data-pan-x="0" data-pan-y="0" '
+        f'data-left="{labels.index(left)}" data-right="{labels.index(right)}">'
         '<div class="sc-bar">'
         '<div class="sc-seg" role="group" aria-label="View">'
-        f'<button type="button" class="sc-mode" data-mode="wipe" aria-pressed="{pressed["wipe"]}">Wipe</button>'
-        f'<button type="button" class="sc-mode" data-mode="side" aria-pressed="{pressed["side"]}">Side by side'
-        "</button></div>"
-        f"{select('left', li)}{select('right', ri)}"
+        '<button type="button" class="sc-mode" data-mode="wipe">Wipe</button>'
+        '<button type="button" class="sc-mode" data-mode="side">Side by side</button></div>'
+        f"{select('left')}{select('right')}"
         '<div class="sc-zoombox">'
         '<button type="button" class="sc-btn sc-out" title="Zoom out (−)" aria-label="Zoom out">−</button>'
-        '<span class="sc-zoom" aria-live="polite">1×</span>'
+        '<span class="sc-zoom" aria-live="polite"></span>'
         '<button type="button" class="sc-btn sc-in" title="Zoom in (+)" aria-label="Zoom in">+</button>'
         '<button type="button" class="sc-btn sc-one" title="One image pixel per screen pixel">1:1</button>'
         '<button type="button" class="sc-btn sc-reset" title="Fit the whole image (double-click, 0)">Reset</button>'
@@ -177,30 +116,31 @@ def compare_html(
         '<span class="sc-hint">Wheel or pinch to zoom · drag to pan · double-click to reset</span>'
         "</div>"
         '<div class="sc-stage">'
-        f'<div class="sc-wipe">{layer("right")}{layer("left")}'
-        f'<div class="sc-divider srgan-divider" tabindex="0" role="slider" aria-label="Divider" '
-        f'aria-valuemin="0" aria-valuemax="100" aria-valuenow="{round(wipe * 100)}" style="left:{wipe * 100:g}%">'
-        '<div class="sc-knob"></div></div>'
-        f"{tag('left', li)}{tag('right', ri)}</div>"
+        f'<div class="sc-wipe">{layer("r")}{layer("l")}'
+        '<div class="sc-divider srgan-divider" tabindex="0" role="slider" aria-label="Divider" '
+        'aria-valuemin="0" aria-valuemax="100"><div class="sc-knob"></div></div>'
+        f"{tag('l')}{tag('r')}</div>"
         f'<div class="sc-grid">{"".join(figures)}</div>'
         "</div></div>"
         f"<script>{_JS}</script></body></html>"
     )
 
 
-def media_url(png: bytes) -> str:
-    """A URL for PNG bytes, served by Streamlit's media endpoint to this session while the page shows them.
+def media_url(png: bytes, slot: int = 0) -> str:
+    """A URL for PNG bytes on the app's own server: Streamlit's media endpoint, which serves them to
+    this session while the page shows them.
 
-    The bytes are referenced, not copied, and the browser caches them by their content hash: an image
-    is sent once even when the view is redrawn (a column hidden, another result reopened), and no
-    session's document holds megabytes of base64. Relative to the page (``media/<hash>.png``), so it
-    resolves against the app's address however it is served; the frame is srcdoc, whose base URL is
-    the page's.
+    The bytes are referenced, not copied, so no session's document holds megabytes of base64. The file
+    id, hence the URL, is Streamlit's hash of the content: the same image gets the same URL on every
+    rerun, so an unchanged comparison is the same document and its frame is not reloaded (see
+    :func:`show_compare`). ``slot``: the panel's position, which :func:`compare_html` passes: where in
+    this session the image is referenced (Streamlit keeps a file while the session's latest run refers
+    to it). Relative to the page (``media/<id>.png``), so it resolves against the app's address however
+    it is served; the frame is srcdoc, whose base URL is the page's.
     """
     from streamlit import runtime
 
-    name = hashlib.sha1(png).hexdigest()[:16]  # one reference per image and session
-    return runtime.get_instance().media_file_mgr.add(png, "image/png", f"srgan-compare-{name}").lstrip("/")
+    return runtime.get_instance().media_file_mgr.add(png, "image/png", f"srgan-compare-{slot}").lstrip("/")
 
 
 def show_compare(html: str, *, height: int) -> None:
@@ -212,8 +152,8 @@ def show_compare(html: str, *, height: int) -> None:
     running it. st.components.v1.html is the same iframe but deprecated for st.iframe in 1.67;
     st.html(unsafe_allow_javascript=True) puts the markup into the page itself, where its styles and
     globals meet Streamlit's; st.components.v2 wants the markup, styles, script and data apart, and
-    the images as component data. On a rerun an unchanged document (same text) is sent as a reference
-    to the browser's cached copy, and the frame is not reloaded. The document is safe to frame as
+    the images as component data. On a rerun an unchanged document (same text) leaves the frame as it
+    is, not reloaded, so the view keeps its zoom and pan. The document is safe to frame as
     :func:`compare_html` escapes every label and note and carries no script but its own.
     """
     st.iframe(html, height=max(int(height), 200), alt="Before/after comparison: wipe, zoom and pan")
@@ -249,10 +189,10 @@ touch-action:none;cursor:grab}
 .sc-view{position:relative;inset:auto;flex:1 1 auto;min-height:0}
 .srgan-compare.sc-grabbing .sc-wipe,.srgan-compare.sc-grabbing .sc-view{cursor:grabbing}
 .sc-layer{position:absolute;inset:0;overflow:hidden}
-.sc-frame{position:absolute;left:0;top:0;transform-origin:0 0}
+.sc-frame{position:absolute;left:0;top:0;transform-origin:0 0;background-color:#fff;
+background-image:conic-gradient(#d3d6de 25%,#fff 0 50%,#d3d6de 0 75%,#fff 0)}
 .sc-frame img{display:block;width:100%;height:100%;pointer-events:none;-webkit-user-drag:none}
 .sc-frame img.sc-px{image-rendering:pixelated}
-.sc-alpha{background-color:#fff;background-image:conic-gradient(#d3d6de 25%,#fff 0 50%,#d3d6de 0 75%,#fff 0)}
 .sc-divider{position:absolute;top:0;bottom:0;width:24px;margin-left:-12px;cursor:ew-resize;z-index:3;
 touch-action:none;outline:none}
 .sc-divider::before{content:"";position:absolute;left:11px;top:0;bottom:0;width:2px;background:#fff;
@@ -292,7 +232,6 @@ _JS = r"""
   const $ = (sel, el) => (el || root).querySelector(sel);
   const panels = Array.from(root.querySelectorAll(".sc-panel"));
   const srcs = panels.map((p) => $("img", p).getAttribute("src"));
-  const alpha = panels.map((p) => $(".sc-frame", p).classList.contains("sc-alpha"));
   const view = (el) => ({ el: el, frame: $(".sc-frame", el), img: $("img", el) });
   const sideViews = panels.map((p) => view($(".sc-view", p)));
   const wipeEl = $(".sc-wipe"), layerL = $(".sc-layer-l"), divider = $(".sc-divider");
@@ -310,7 +249,6 @@ _JS = r"""
   const fmt = (x) => String(Math.round(x * 10000) / 10000);
 
   function keepInside() {  // no panning past the image's edges; a dimension that fits is centred
-    if (s.mode === "side") layoutGrid();
     s.z = clamp(s.z, 1, zmax());
     const v = views()[0], k = fit(v) * s.z;
     const ex = v.el.clientWidth / (k * W), ey = v.el.clientHeight / (k * H);
@@ -321,7 +259,6 @@ _JS = r"""
   function setLayerImages() {
     [[wipeViews[0], s.R], [wipeViews[1], s.L]].forEach(([v, i]) => {
       if (v.img.getAttribute("src") !== srcs[i]) v.img.src = srcs[i];
-      v.frame.classList.toggle("sc-alpha", alpha[i]);
     });
     [["l", s.L], ["r", s.R]].forEach(([side, i]) => {
       const tag = $(".sc-tag-" + side);
@@ -332,7 +269,9 @@ _JS = r"""
     $(".sc-right").value = String(s.R);
   }
 
-  function layoutGrid() {  // side by side: the number of columns that shows the panels largest
+  // side by side: the number of columns that shows the panels largest. It forces a layout, and only
+  // the stage's size and the mode change its result: called on those alone, not on every paint
+  function layoutGrid() {
     const g = $(".sc-grid"), n = panels.length, gap = 8;
     const cap = $("figcaption", panels[0]).offsetHeight;
     let best = n, most = 0;
@@ -352,14 +291,11 @@ _JS = r"""
   function paint() {
     queued = false;
     root.dataset.mode = s.mode;
-    if (s.mode === "side") layoutGrid();
     for (const v of views()) {
       const vw = v.el.clientWidth, vh = v.el.clientHeight, k = fit(v) * s.z;
       const tx = vw / 2 - s.cx * W * k, ty = vh / 2 - s.cy * H * k;
       v.frame.style.transform = "translate(" + tx + "px," + ty + "px) scale(" + k + ")";
-      if (v.frame.classList.contains("sc-alpha")) {
-        v.frame.style.backgroundSize = 16 / k + "px " + 16 / k + "px";  // 16 screen px whatever the zoom
-      }
+      v.frame.style.backgroundSize = 16 / k + "px " + 16 / k + "px";  // checks of 16 screen px at any zoom
       // crisp (nearest) where an image pixel covers a screen pixel or more; smooth where it is shrunk
       const nat = v.img.naturalWidth || W;
       v.img.classList.toggle("sc-px", (k * W) / nat >= 1);
@@ -455,10 +391,12 @@ _JS = r"""
   function wheel(e) {
     const v = viewOf(e.currentTarget);
     if (!v) return;
-    e.preventDefault();
     const unit = e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? 800 : 1;  // lines, pages -> pixels
+    const z = clamp(s.z * Math.exp((-e.deltaY * unit) / 400), 1, zmax());
+    if (z === s.z) return;  // out at 1x, in at the deepest, or sideways: the page scrolls instead
+    e.preventDefault();
     const [mx, my] = local(v, e);
-    zoomAt(v, mx, my, s.z * Math.exp((-e.deltaY * unit) / 400));
+    zoomAt(v, mx, my, z);
   }
   function dblclick(e) {
     if (s.mode === "wipe" && divider.contains(e.target)) { s.wipe = 0.5; update(); } else reset();
@@ -472,7 +410,10 @@ _JS = r"""
     el.addEventListener("dblclick", dblclick);
   });
 
+  // a modifier means the browser's or the system's shortcut (Ctrl/Cmd +/-/0 zoom the page, Alt+Left goes back)
+  const modified = (e) => e.ctrlKey || e.metaKey || e.altKey;
   divider.addEventListener("keydown", (e) => {
+    if (modified(e)) return;
     const d = e.shiftKey ? 0.1 : 0.01;
     const to = { ArrowLeft: s.wipe - d, ArrowRight: s.wipe + d, Home: 0, End: 1 }[e.key];
     if (to === undefined) return;
@@ -482,7 +423,7 @@ _JS = r"""
     update();
   });
   root.addEventListener("keydown", (e) => {
-    if (e.target.tagName === "SELECT") return;
+    if (e.target.tagName === "SELECT" || modified(e)) return;
     const v = views()[0], k = fit(v) * s.z, d = 0.1;
     const pan = { ArrowLeft: [-d, 0], ArrowRight: [d, 0], ArrowUp: [0, -d], ArrowDown: [0, d] }[e.key];
     if (e.key === "+" || e.key === "=") step(1);
@@ -502,6 +443,7 @@ _JS = r"""
   $(".sc-one").addEventListener("click", () => zoomCentre(1 / fit(views()[0])));
   root.querySelectorAll(".sc-mode").forEach((b) => b.addEventListener("click", () => {
     s.mode = root.dataset.mode = b.dataset.mode;  // the attribute shows the views: before measuring them
+    if (s.mode === "side") layoutGrid();
     update();
   }));
   function pick(side, e) {
@@ -514,10 +456,14 @@ _JS = r"""
   $(".sc-left").addEventListener("change", (e) => pick("L", e));
   $(".sc-right").addEventListener("change", (e) => pick("R", e));
   root.querySelectorAll("img").forEach((img) => img.addEventListener("load", update));
-  new ResizeObserver(update).observe($(".sc-stage"));
+  // painted here, not in the next frame: a resize shows no frame of the old layout. Its first call, once
+  // the stage is laid out, is the first paint
+  new ResizeObserver(() => {
+    if (s.mode === "side") layoutGrid();
+    keepInside();
+    paint();
+  }).observe($(".sc-stage"));
 
   setLayerImages();
-  update();
-  paint();
 })();
 """

@@ -79,7 +79,7 @@ def bring_forward(index: int) -> None:
 
 
 def thumbnail(c: Comparison) -> np.ndarray:
-    """A small picture of the last method's output (the GAN when there is one), uint8 RGB."""
-    im = Image.fromarray(list(c.methods.values())[-1].rgb8())
+    """A small picture of SRGAN's output (the last method's where there is no SRGAN), uint8 RGB."""
+    im = Image.fromarray(c.methods.get("srgan", list(c.methods.values())[-1]).rgb8())
     im.thumbnail((THUMB_SIDE, THUMB_SIDE))
     return np.asarray(im)

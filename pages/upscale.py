@@ -318,7 +318,7 @@ def _results(key: str, label: str, c: Comparison) -> None:
         views |= {"Error maps": _error_maps, "Perception–distortion": _perception_distortion}
     # one view drawn at a time (tabs would draw every chart, hidden or not, on each run)
     view = st.segmented_control("View", list(views), default="Compare", key="view") if len(views) > 1 else None
-    views.get(view or "Compare", _compare_view)(c, shown)
+    views[view or "Compare"](c, shown)
     _downloads(label, c, shown)
 
 

@@ -8,13 +8,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from srgan.paths import BENCHMARK_SETS  # noqa: E402
 from srgan.store import benchmarks_path  # noqa: E402
 
 
 def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else benchmarks_path()
     bench = json.loads(path.read_text())
-    sets = ["Set5", "Set14", "BSD100"]
+    sets = BENCHMARK_SETS
     means = [r[s]["mean"] for r in bench["results"].values() for s in sets if s in r]
     matlab = all("niqe_matlab" in m for m in means)
     head = "PSNR / SSIM / NIQE" + (" / NIQE_M" if matlab else "")

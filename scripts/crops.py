@@ -33,6 +33,7 @@ def crop(img: np.ndarray, cx: float, cy: float, size: int, factor: int) -> np.nd
     """A ``size`` x ``size`` crop centred at fractions (cx, cy) of the image, enlarged ``factor``x by
     nearest neighbour so pixels stay visible."""
     h, w = img.shape[:2]
+    size = min(size, h, w)
     x0 = int(np.clip(round(cx * w - size / 2), 0, w - size))
     y0 = int(np.clip(round(cy * h - size / 2), 0, h - size))
     return enlarge_nearest(img[y0 : y0 + size, x0 : x0 + size], factor)
@@ -42,7 +43,7 @@ def main() -> None:
     from srgan.compare import example_images, run_comparison, side_by_side
     from srgan.image_io import Picture
     from srgan.inference import Upscaler
-    from srgan.metrics import grid_offset, psnr
+    from srgan.metrics import grid_offset
     from srgan.niqe import niqe
     from srgan.store import weights_path
 
@@ -61,17 +62,18 @@ def main() -> None:
     else:
         models = [m for m in ("srresnet", "srgan") if weights_path(m).is_file()]
         upscalers = {m: Upscaler(m) for m in models}
+    upscalers = {"bicubic": Upscaler("bicubic"), **upscalers}
     examples = example_images()
     rows = []
     for name, (cx, cy) in REGIONS.items():
-        c = run_comparison(Picture(examples[name]), {"bicubic": Upscaler("bicubic"), **upscalers}, is_hr=True)
+        c = run_comparison(Picture(examples[name]), upscalers, is_hr=True)
         hr = c.hr.rgb8()
         images = {m: p.rgb8() for m, p in c.methods.items()}
         panels = [(f"{m} {c.methods[m].psnr:.2f} dB", img) for m, img in images.items()]
         panels.append((f"HR ({name.split(' (')[0].lower()})", hr))
         rows.append(side_by_side([(label, crop(img, cx, cy, 64, 3)) for label, img in panels]))
         scores = [
-            f"{m} {psnr(img, hr):.2f} dB, NIQE {niqe(img):.2f}, grid {grid_offset(img, hr):.2f}"
+            f"{m} {c.methods[m].psnr:.2f} dB, NIQE {niqe(img):.2f}, grid {grid_offset(img, hr):.2f}"
             for m, img in images.items()
         ]
         print(f"{name}: " + "; ".join(scores) + f"; HR NIQE {niqe(hr):.2f}", flush=True)

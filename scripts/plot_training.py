@@ -22,7 +22,7 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     from srgan.cards import validation_points
-    from srgan.store import benchmarks_path, card_path
+    from srgan.store import benchmark_mean, card_path
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("-o", "--output", default=str(ROOT / "docs" / "training_curve.png"))
@@ -44,8 +44,8 @@ def main() -> None:
                 ms=3,
                 label=f"{label} ({mine[0]['phase']})",
             )
-    if benchmarks_path().is_file():  # bicubic's measured Set5 PSNR, the floor every model starts above
-        bicubic = json.loads(benchmarks_path().read_text())["results"]["bicubic"]["Set5"]["mean"]["psnr"]
+    bicubic = benchmark_mean("bicubic", "Set5")  # measured: the floor every model starts above
+    if bicubic is not None:
         ax.axhline(bicubic, color="grey", ls="--", lw=1, label=f"bicubic ({bicubic:.2f} dB)")
     ax.set_xlabel("training step (each run continues from the weights of the one before)")
     ax.set_ylabel("Set5 PSNR, Y, shave 4 (dB)")

@@ -70,11 +70,6 @@ def generator_stages(model) -> list[dict]:
     return [groups[k] for k in order]
 
 
-def generator_dot(model) -> str:
-    """Graphviz DOT of the generator's stages, parameters computed from the model."""
-    return stages_dot(generator_stages(model))
-
-
 # shorter names of Keras layer classes, for labels that must stay narrow
 SHORT_LAYER_NAMES = {"BatchNormalization": "BatchNorm", "BicubicUpsample": "Bicubic"}
 
@@ -84,46 +79,39 @@ def short_layer_name(name: str) -> str:
     return SHORT_LAYER_NAMES.get(name, name)
 
 
-def stages_dot(stages: list[dict], vertical: bool = False) -> str:
-    """Graphviz DOT of :func:`generator_stages`' stages.
+def stages_dot(stages: list[dict]) -> str:
+    """Graphviz DOT of :func:`generator_stages`' stages, top to bottom: each stage's layers in full
+    under short names, at most three to a line, and the bicubic skip beside the main column.
 
-    ``vertical``: top to bottom, with larger type and each stage's layers in full under short names,
-    so that the drawing stays readable in a narrow column (left to right, its width is the sum of its
-    nodes' and the text shrinks to fit a page). Otherwise a repeated layer type is named once.
+    Top to bottom so that the drawing stays readable in a narrow column: drawn left to right, its width
+    is the sum of its nodes' and the text shrinks to fit a page.
     """
-    fontsize = 14 if vertical else 11
     lines = [
         "digraph G {",
-        "rankdir=TB;" if vertical else "rankdir=LR;",
-        f'node [shape=box, style="rounded,filled", fillcolor="#eef1ff", fontsize={fontsize}];',
+        "rankdir=TB;",
+        'node [shape=box, style="rounded,filled", fillcolor="#eef1ff", fontsize=14];',
+        # the main path a straight column, the bicubic skip beside it
+        "edge [fontsize=14]; nodesep=0.3; ranksep=0.3;",
+        "node [group=main];",
+        'lr [label="LR\\n(h, w, 3) in [0, 1]", fillcolor="#ffffff"];',
     ]
-    if vertical:  # the main path a straight column, the bicubic skip beside it
-        lines.append(f"edge [fontsize={fontsize}]; nodesep=0.3; ranksep=0.3;")
-        lines.append("node [group=main];")
-    lines.append('lr [label="LR\\n(h, w, 3) in [0, 1]", fillcolor="#ffffff"];')
     prev = "lr"
     for i, s in enumerate(stages):
         if s["stage"] == "global bicubic skip":
             continue
         label = s["stage"] + (f" x{s['repeat']}" if s["repeat"] > 1 else "")
-        if vertical:  # every layer, at most three to a line
-            names = [short_layer_name(ly) for ly in s["layers"]]
-            body = " →\\n".join(" → ".join(names[j : j + 3]) for j in range(0, len(names), 3))
-        else:
-            body = " → ".join(dict.fromkeys(s["layers"]))
+        names = [short_layer_name(ly) for ly in s["layers"]]
+        body = " →\\n".join(" → ".join(names[j : j + 3]) for j in range(0, len(names), 3))
         lines.append(f'n{i} [label="{label}\\n{body}\\n{s["parameters"]:,} params"];')
         lines.append(f"{prev} -> n{i};")
         prev = f"n{i}"
     lines.append('sr [label="SR\\n(4h, 4w, 3) in [-1, 1]", fillcolor="#ffffff"];')
     if any(s["stage"] == "global bicubic skip" for s in stages):
-        if vertical:  # said in the node: an edge label "+" is a speck at page width
-            lines.append(
-                'bic [label="bicubic x4\\n(fixed, 0 params)\\nadded to the output", fillcolor="#fff5e0", group=skip];'
-            )
-            lines.append("lr -> bic [style=dashed]; bic -> sr [style=dashed];")
-        else:
-            lines.append('bic [label="bicubic x4\\n(fixed, 0 params)", fillcolor="#fff5e0"];')
-            lines.append('lr -> bic [style=dashed]; bic -> sr [style=dashed, label="+"];')
+        # "added" said in the node: an edge label "+" is a speck at page width
+        lines.append(
+            'bic [label="bicubic x4\\n(fixed, 0 params)\\nadded to the output", fillcolor="#fff5e0", group=skip];'
+        )
+        lines.append("lr -> bic [style=dashed]; bic -> sr [style=dashed];")
     lines.append(f"{prev} -> sr;")
     lines.append("}")
     return "\n".join(lines)
@@ -132,17 +120,19 @@ def stages_dot(stages: list[dict], vertical: bool = False) -> str:
 def describe(bicubic_skip: bool = True) -> dict:
     """Everything the architecture page shows, as JSON-able data, from freshly built models.
 
-    {"generator": {"parameters", "stages", "dot", "layers"}, "discriminator": {"parameters", "layers"}}
+    {"generator": {"parameters", "stages", "dot", "layers"}, "discriminator": {"parameters", "layers"}};
+    "dot" is :func:`stages_dot` of the stages, the drawing the page shows.
     """
     from srgan.models import build_discriminator, build_generator
 
     g, d = build_generator(bicubic_skip=bicubic_skip), build_discriminator()
+    stages = generator_stages(g)
     return {
         "bicubic_skip": bicubic_skip,
         "generator": {
             "parameters": int(g.count_params()),
-            "stages": generator_stages(g),
-            "dot": generator_dot(g),
+            "stages": stages,
+            "dot": stages_dot(stages),
             "layers": layer_table(g),
         },
         "discriminator": {"parameters": int(d.count_params()), "layers": layer_table(d)},

@@ -8,12 +8,11 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from pathlib import Path
 
 from srgan import SCALE
-from srgan.files import write_bytes_atomic, write_text_atomic
+from srgan.files import sha256_file, write_bytes_atomic, write_text_atomic
 from srgan.onnx_export import onnx_bytes
 from srgan.store import SHIPPED_FILES, card_beside, card_path, onnx_path, previous_dir, shipped_file, weights_path
 
@@ -48,10 +47,6 @@ def _csv_rows(path: Path) -> list[dict]:
         return []
     with path.open() as f:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _schedule_detail(cfg: dict) -> str:
@@ -231,7 +226,7 @@ def build_card(
         },
         "metrics": metrics or {},
         "weights_file": weights_file.name,
-        "sha256": _sha256(weights_file),
+        "sha256": sha256_file(weights_file),
     }
     if earlier:
         card["earlier_training"] = earlier
@@ -295,7 +290,7 @@ def ship(
     validate_generator(src, name, arch)  # before anything in weights/ changes, with or without evaluate
     shipped = card_path(name)
     old_card = json.loads(shipped.read_text()) if shipped.is_file() else {}
-    same_weights = old_card.get("sha256") == _sha256(src)
+    same_weights = old_card.get("sha256") == sha256_file(src)
     if same_weights:
         # re-shipping: the card beside a run's --init may now be this run's own card (the run started
         # from weights/<name>_x4 and its result replaced them), so the first shipping's record stands

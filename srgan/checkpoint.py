@@ -22,7 +22,6 @@ Paths are stored relative to the run, so a moved or copied run stays whole.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -30,6 +29,8 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+
+from srgan.files import sha256_file
 
 CHECKPOINTS = "checkpoints"
 POINTER = "latest.json"
@@ -169,11 +170,9 @@ def rewind_run(run: Path, step: int, checkpoint: Path | None = None, state: dict
 
 
 def file_digest(path: Path) -> dict:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return {"size": Path(path).stat().st_size, "sha256": h.hexdigest()}
+    """A checkpoint manifest's record of a file: {"size": bytes, "sha256": hex}."""
+    digest = sha256_file(path)
+    return {"size": Path(path).stat().st_size, "sha256": digest}
 
 
 def _one_line(e: BaseException) -> str:
@@ -236,7 +235,7 @@ class CheckpointStore:
             size = path.stat().st_size
             if size != want["size"]:
                 raise ValueError(f"{name} is {size} bytes, its manifest says {want['size']}")
-            if file_digest(path)["sha256"] != want["sha256"]:
+            if sha256_file(path) != want["sha256"]:
                 raise ValueError(f"{name} differs from its manifest (SHA-256)")
         state = json.loads((folder / STATE).read_text())
         if state.get("step") != step_of(folder):

@@ -283,7 +283,7 @@ def _benchmarks(args) -> int:
             up = Upscaler(name, tile=args.tile, tile_pad=args.tile_pad, engine=args.engine, precision=args.precision)
             methods[name] = upscaler_method(up)
             if args.ensemble:
-                plus = Upscaler.with_engine(up.engine, args.tile, args.tile_pad, name=name, ensemble=True)
+                plus = up.ensembled()
                 methods[plus.method_name] = upscaler_method(plus)
         except WeightsMissing as e:
             skipped[name] = str(e)
@@ -355,15 +355,9 @@ def cmd_bench(args) -> int:
     return 0
 
 
-# train flags that set the TrainConfig field of the same name (defaults: the config's, not argparse's)
-_TRAIN_SETTINGS = (
-    "steps", "batch_size", "hr_patch", "learning_rate", "schedule", "pixel_loss", "num_blocks", "channels",
-    "val_every", "ckpt_every", "keep_every", "log_every", "seed", "strategy", "data_workers", "vgg_weights",
-    "content_weight", "adv_weight", "pixel_weight", "grid_weight",
-)  # fmt: skip
-
-
 def cmd_train(args) -> int:
+    from dataclasses import fields
+
     from srgan.checkpoint import CheckpointError
     from srgan.paths import benchmark_dir, train_dirs
     from srgan.training import TrainConfig, read_checkpoint_config, train
@@ -388,13 +382,11 @@ def cmd_train(args) -> int:
             raise CLIError(
                 "--phase gan starts from SRResNet weights: give --init PATH (e.g. weights/srresnet_x4.weights.h5)"
             )
-        settings = {  # flags not given stay None: the config's defaults (TrainConfig.for_phase) fill them
-            "data": data,
-            "out": args.out,
-            "val_dir": val,
-            "init_weights": args.init,
-            **{k: getattr(args, k) for k in _TRAIN_SETTINGS},
-        }
+        # every flag named like a TrainConfig field sets it; flags not given stay None, so the config's
+        # defaults (TrainConfig.for_phase) fill them rather than a second copy in argparse
+        flags = vars(args)
+        settings = {f.name: flags[f.name] for f in fields(TrainConfig) if f.name in flags and f.name != "phase"}
+        settings.update(data=data, val_dir=val, init_weights=args.init)
         if args.paper_exact:
             settings["bicubic_skip"] = False
         if args.no_xla:
@@ -641,7 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--paper-exact", action="store_true", help="no global bicubic skip (the paper's network)")
     sp.add_argument("--init", help="generator weights to start from (required for --phase gan)")
     sp.add_argument("--val-dir", help="validation HR folder (default Set5)")
-    sp.add_argument("--val-every", type=_int_at_least(1), help=f"steps between validations ({per_phase})")
+    sp.add_argument("--val-every", type=_int_at_least(1), help="steps between validations (default 500)")
     sp.add_argument("--ckpt-every", type=_int_at_least(1))
     sp.add_argument(
         "--keep-every",
@@ -719,7 +711,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.set_defaults(func=cmd_ship)
 
-    from srgan.fetch import MIRROR_ENV, SETS
+    from srgan.fetch import MIRROR_ENV
+    from srgan.paths import BENCHMARK_SETS
 
     sp = sub.add_parser("data", help="get the benchmark sets (data fetch)")
     data_sub = sp.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -731,7 +724,9 @@ def build_parser() -> argparse.ArgumentParser:
         "before it is written; files already in place are skipped, so running it again resumes. The images are "
         "third-party research data: research / non-commercial use only.",
     )
-    sp.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="sets to get (default: all)")
+    sp.add_argument(
+        "--sets", nargs="+", choices=BENCHMARK_SETS, default=list(BENCHMARK_SETS), help="sets to get (default: all)"
+    )
     sp.add_argument("--to", metavar="DIR", help="data folder to fill (default: $SRGAN_DATA, else ../shared/data)")
     src = sp.add_mutually_exclusive_group()
     src.add_argument(

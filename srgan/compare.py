@@ -9,7 +9,6 @@ shown in the browser and downloaded, and no full-size array outlives the computa
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -18,8 +17,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from srgan import SCALE
-from srgan.image_io import Picture, encode_png
-from srgan.images import modcrop, resize_bicubic, to_float, to_uint16
+from srgan.image_io import Picture, encode_png, load_image
+from srgan.images import downscale, modcrop, to_float, to_uint16
 from srgan.inference import Upscaler
 from srgan.metrics import STRIP_ROWS, evaluate_pair, rgb_to_y
 from srgan.niqe import MIN_SIDE as NIQE_MIN_SIDE
@@ -55,8 +54,6 @@ class Panel:
 
     def rgb8(self) -> np.ndarray:
         """uint8 (H, W, 3) RGB decoded from the PNG (alpha dropped, 16 bits rounded to 8)."""
-        from srgan.image_io import load_image
-
         return load_image(self.png).rgb8()
 
 
@@ -98,29 +95,16 @@ class Comparison:
         pick = min if metric == "niqe" else max
         return pick(scored, key=scored.get)
 
-    def gain(self, method: str) -> float | None:
-        """``method``'s PSNR minus bicubic's in dB (None without ground truth)."""
-        p, b = self.methods.get(method), self.methods.get("bicubic")
-        if p is None or b is None or p.psnr is None or b.psnr is None:
-            return None
-        return p.psnr - b.psnr
-
 
 def hr_to_lr(hr: np.ndarray, scale: int = SCALE) -> tuple[np.ndarray, np.ndarray]:
-    """(modcropped HR, LR) exactly as the paper's protocol makes them. uint8 in, uint8 out."""
-    check_hr_size(hr.shape[1], hr.shape[0])
-    hr = np.ascontiguousarray(modcrop(hr, scale))
-    h, w = hr.shape[:2]
-    return hr, resize_bicubic(hr, (w // scale, h // scale))
-
-
-def check_hr_size(width: int, height: int) -> None:
-    """Raise ValueError (one line, with the minimum) if an HR image is too small to downsample."""
-    if min(width, height) < MIN_HR_SIDE:
+    """(modcropped HR, LR) exactly as the paper's protocol makes them. uint8 in, uint8 out.
+    Raises ValueError (one line, with the minimum) for an image too small to downsample."""
+    if min(hr.shape[:2]) < MIN_HR_SIDE:
         raise ValueError(
-            f"image is {width}x{height}: too small to downsample x{SCALE} as a high-res image "
+            f"image is {hr.shape[1]}x{hr.shape[0]}: too small to downsample x{scale} as a high-res image "
             f"(needs at least {MIN_HR_SIDE}x{MIN_HR_SIDE} px); upload it as a low-res image instead"
         )
+    return np.ascontiguousarray(modcrop(hr, scale)), downscale(hr, scale)
 
 
 def hr_picture_to_lr(pic: Picture) -> tuple[Picture, Picture, np.ndarray, np.ndarray]:
@@ -131,17 +115,18 @@ def hr_picture_to_lr(pic: Picture) -> tuple[Picture, Picture, np.ndarray, np.nda
     alpha is resized the same way and kept.
     """
     hr8, lr8 = hr_to_lr(pic.rgb8())
-    h, w = hr8.shape[:2]
-    size = (w // SCALE, h // SCALE)
-    hr_alpha = None if pic.alpha is None else np.ascontiguousarray(modcrop(pic.alpha))
-    if pic.bit_depth == 8:
-        pixels = lr8
-        alpha = None if hr_alpha is None else resize_bicubic(hr_alpha, size)
-    else:
-        pixels = to_uint16(resize_bicubic(to_float(modcrop(pic.pixels)), size))
-        alpha = None if hr_alpha is None else to_uint16(resize_bicubic(to_float(hr_alpha), size))
-    hr_pic = replace(pic, pixels=np.ascontiguousarray(modcrop(pic.pixels)), alpha=hr_alpha)
-    return hr_pic, replace(pic, pixels=pixels, alpha=alpha), hr8, lr8
+
+    def shrink(a: np.ndarray | None) -> np.ndarray | None:
+        if a is None:
+            return None
+        return downscale(a) if a.dtype == np.uint8 else to_uint16(downscale(to_float(a)))
+
+    def crop(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else np.ascontiguousarray(modcrop(a))
+
+    lr_pixels = lr8 if pic.bit_depth == 8 else shrink(pic.pixels)
+    hr_pic = replace(pic, pixels=crop(pic.pixels), alpha=crop(pic.alpha))
+    return hr_pic, replace(pic, pixels=lr_pixels, alpha=shrink(pic.alpha)), hr8, lr8
 
 
 def picture_notes(pic: Picture, is_hr: bool) -> tuple[str, ...]:
@@ -278,10 +263,7 @@ def side_by_side(panels: list[tuple[str, np.ndarray]], gap: int = 8, label_heigh
 def comparison_png(c: Comparison, labels: Mapping[str, str] | None = None) -> bytes:
     """PNG of every panel of ``c`` side by side, labelled (``labels``: panel name -> caption)."""
     labels = labels or {}
-    strip = side_by_side([(labels.get(k, k), p.rgb8()) for k, p in c.panels.items()])
-    buf = io.BytesIO()
-    Image.fromarray(strip).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+    return encode_png(Picture(side_by_side([(labels.get(k, k), p.rgb8()) for k, p in c.panels.items()])))
 
 
 def crop_centre(pic: Picture, max_pixels: int) -> Picture:

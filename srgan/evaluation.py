@@ -17,10 +17,9 @@ from srgan.image_io import ImageLoadError, Picture, list_images, load_image
 from srgan.images import downscale, modcrop
 from srgan.machine import machine_info
 from srgan.metrics import PROTOCOL, evaluate_pair
-from srgan.paths import benchmark_dir
+from srgan.paths import BENCHMARK_SETS, benchmark_dir
 
 Method = Callable[[np.ndarray], np.ndarray]  # uint8 (h, w, 3) RGB LR -> uint8 (4h, 4w, 3) RGB SR
-BENCHMARK_SETS = ("Set5", "Set14", "BSD100")
 
 
 def upscaler_method(upscaler) -> Method:

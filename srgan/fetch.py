@@ -14,28 +14,23 @@ The manifest is made from the shared data folder's ``PROVENANCE.tsv`` and ``SHA2
 
 from __future__ import annotations
 
+# Only what reading the manifest needs is imported here: every CLI command imports this module (for
+# `data fetch`'s flags), so the network and thread-pool modules are imported by the functions that download.
 import argparse
-import contextlib
-import glob
 import hashlib
-import http.client
 import os
 import re
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from srgan import __version__
-from srgan.files import write_bytes_atomic, write_text_atomic
-from srgan.paths import data_dir
+from srgan.files import remove_stale_temps, sha256_file, write_bytes_atomic, write_text_atomic
+from srgan.paths import BENCHMARK_HR_FOLDER, BENCHMARK_LR_FOLDER, BENCHMARK_SETS, data_dir
 
-SETS = ("Set5", "Set14", "BSD100")
-FOLDERS = ("benchmark", "benchmark_lr_x4")  # HR ground truth, reference x4 LR
+FOLDERS = (BENCHMARK_HR_FOLDER, BENCHMARK_LR_FOLDER)  # the data folder's folders a manifest may write into
 MANIFEST = Path(__file__).resolve().parent / "data" / "benchmarks_manifest.tsv"
 COLUMNS = ("path", "source_repo", "source_commit", "source_path", "size", "sha256")
 DEFAULT_MIRROR = "https://raw.githubusercontent.com"
@@ -98,18 +93,11 @@ def read_manifest(path: str | Path | None = None) -> list[Entry]:
 
 
 def _sha256(data: bytes) -> str:
+    """The hex SHA-256 of ``data`` (a file read into memory, checked before it is written)."""
     return hashlib.sha256(data).hexdigest()
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def make_manifest(src_dir: str | Path, out: str | Path | None = None, sets: Sequence[str] = SETS) -> int:
+def make_manifest(src_dir: str | Path, out: str | Path | None = None, sets: Sequence[str] = BENCHMARK_SETS) -> int:
     """Write the manifest of ``sets`` (HR and x4 LR) from a shared data folder's ``PROVENANCE.tsv`` and
     ``SHA256SUMS``, after checking every file there against both (sha256, and git blob sha1: the file is
     the repository's blob). Returns the number of rows written."""
@@ -141,33 +129,15 @@ def make_manifest(src_dir: str | Path, out: str | Path | None = None, sets: Sequ
     return len(rows)
 
 
-def _remove_stale_temps(dest: Path) -> None:
-    """Remove temporary files that a killed earlier write of ``dest`` left behind."""
-    # write_bytes_atomic names them .<name>.tmp-<pid>; one whose process is gone (or is this one: this
-    # thread is the only writer of dest here) is stale. Liveness is asked of POSIX only, where kill(pid, 0)
-    # just checks; elsewhere they are left alone.
-    if os.name != "posix" or not dest.parent.is_dir():
-        return
-    for tmp in dest.parent.glob(f".{glob.escape(dest.name)}.tmp-*"):
-        pid = tmp.name.rpartition("-")[2]
-        if not pid.isdigit():
-            continue
-        if int(pid) != os.getpid():
-            try:
-                os.kill(int(pid), 0)
-                continue  # that writer is still running
-            except ProcessLookupError:
-                pass
-            except OSError:  # e.g. another user's process: alive
-                continue
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+def _download(url: str, size: int) -> bytes:
+    """The file at ``url`` (at most ``size`` + 1 bytes), or :class:`FetchError` saying why not."""
+    import http.client
+    import urllib.error
+    import urllib.request
 
-
-def _download(url: str, size: int, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": f"srgan-studio/{__version__}"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
             return response.read(size + 1)  # one byte more than expected shows a wrong file without reading it all
     except urllib.error.HTTPError as e:
         raise FetchError(f"HTTP {e.code} {e.reason}") from None
@@ -177,31 +147,31 @@ def _download(url: str, size: int, timeout: float) -> bytes:
         raise FetchError(str(e) or type(e).__name__) from None
 
 
-def _checked(sets: Iterable[str], source_dir: str | Path | None, mirror: str | None):
+def _checked(
+    sets: Iterable[str], source_dir: str | Path | None, mirror: str | None
+) -> tuple[list[str], Path | None, str]:
     """The sets (deduplicated), the source folder and the mirror URL, or ValueError saying what is wrong."""
     sets = list(dict.fromkeys(sets))
-    unknown = [s for s in sets if s not in SETS]
+    unknown = [s for s in sets if s not in BENCHMARK_SETS]
     if unknown:
-        raise ValueError(f"unknown set {', '.join(unknown)} (choose from {', '.join(SETS)})")
+        raise ValueError(f"unknown set {', '.join(unknown)} (choose from {', '.join(BENCHMARK_SETS)})")
     source = Path(source_dir) if source_dir else None
     if source is not None and not source.is_dir():
         raise ValueError(f"--from {source}: no such folder")
     mirror = mirror or os.environ.get(MIRROR_ENV) or DEFAULT_MIRROR
     if source is None and urllib.parse.urlsplit(mirror).scheme not in ("http", "https", "file"):
-        raise ValueError(f"mirror {mirror!r}: not an http(s) URL")
+        raise ValueError(f"mirror {mirror!r}: not an http(s) or file URL")
     return sets, source, mirror
 
 
 def fetch(
     to: str | Path | None = None,
-    sets: Iterable[str] = SETS,
+    sets: Iterable[str] = BENCHMARK_SETS,
     *,
     source_dir: str | Path | None = None,
     mirror: str | None = None,
     overwrite: bool = False,
     manifest: str | Path | None = None,
-    timeout: float = TIMEOUT_S,
-    workers: int = WORKERS,
     log: Callable[[str], None] = print,
     problem: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
 ) -> dict[str, SetCounts]:
@@ -209,24 +179,39 @@ def fetch(
 
     Files come from ``source_dir`` (a folder laid out like the shared data folder) if given, else from
     ``mirror`` (default ``$SRGAN_DATA_MIRROR``, else GitHub's raw file host). Each is checked against the
-    manifest's size and sha256 before it is written; a mismatch is refused (``problem`` gets one line) and
-    nothing is written. A file already present with the right checksum is skipped; one with another checksum
-    is reported and left alone unless ``overwrite``. ``log`` gets one line per set.
+    size and sha256 in ``manifest`` (default the committed one) before it is written; a mismatch is refused
+    (``problem`` gets one line) and nothing is written. A file already present with the right checksum is
+    skipped; one with another checksum is reported and left alone unless ``overwrite``. ``log`` gets one
+    line per set.
 
     Raises :class:`FetchError` when the mirror cannot be reached (files written so far are kept: running
     again resumes) and ValueError for an unknown set, a missing ``source_dir`` or a bad mirror URL.
     """
     sets, source, mirror = _checked(sets, source_dir, mirror)
-    to = Path(to) if to else data_dir()
-    entries = read_manifest(manifest)
+    target = Path(to) if to else data_dir()
+    return _fetch_checked(target, sets, source, mirror, read_manifest(manifest), overwrite, log, problem)
+
+
+def _fetch_checked(
+    to: Path,
+    sets: list[str],
+    source: Path | None,
+    mirror: str,
+    entries: list[Entry],
+    overwrite: bool,
+    log: Callable[[str], None],
+    problem: Callable[[str], None],
+) -> dict[str, SetCounts]:
+    """:func:`fetch` with its arguments already checked (:func:`_checked`) and the manifest read."""
+    from concurrent.futures import ThreadPoolExecutor
 
     def get(entry: Entry) -> str:
         """fetched, present or failed (its line already given to ``problem``)."""
         dest = to / entry.path
-        _remove_stale_temps(dest)
+        remove_stale_temps(dest)  # this thread is the only writer of dest in this process
         replace = False
         if dest.exists():
-            if dest.is_file() and dest.stat().st_size == entry.size and _file_sha256(dest) == entry.sha256:
+            if dest.is_file() and dest.stat().st_size == entry.size and sha256_file(dest) == entry.sha256:
                 return "present"
             if not overwrite:
                 problem(f"{dest}: exists but is not the manifest's file (sha256 differs); left alone (use --overwrite)")
@@ -242,7 +227,7 @@ def fetch(
         else:
             origin = entry.url(mirror)
             try:
-                data = _download(origin, entry.size, timeout)
+                data = _download(origin, entry.size)
             except FetchError as e:
                 raise FetchError(f"could not download {entry.path} from {origin}: {e}") from None
         if len(data) != entry.size or _sha256(data) != entry.sha256:
@@ -251,14 +236,14 @@ def fetch(
         try:
             write_bytes_atomic(dest, data, overwrite=replace)
         except FileExistsError:  # another fetch wrote it meanwhile: fine if it is the same file
-            if _file_sha256(dest) == entry.sha256:
+            if sha256_file(dest) == entry.sha256:
                 return "present"
             problem(f"{dest}: appeared meanwhile and is not the manifest's file; left alone")
             return "failed"
         return "fetched"
 
     counts: dict[str, SetCounts] = {}
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         for name in sets:
             todo = [e for e in entries if e.set_name == name]
             if not todo:
@@ -279,20 +264,21 @@ def fetch(
 
 
 def fetch_command(
-    sets: Iterable[str] = SETS,
+    sets: Iterable[str] = BENCHMARK_SETS,
     to: str | Path | None = None,
     source_dir: str | Path | None = None,
     mirror: str | None = None,
     overwrite: bool = False,
+    manifest: str | Path | None = None,
     log: Callable[[str], None] = print,
     err: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
 ) -> int:
-    """``srgan data fetch``: :func:`fetch` with the lines a user needs around it. Returns the exit status:
-    0, or 1 when a file failed or the source could not be reached (one line on ``err``).
-    ValueError for bad arguments (see :func:`fetch`)."""
+    """``srgan data fetch``: :func:`fetch` with the lines a user needs around it (``manifest``: default the
+    committed one). Returns the exit status: 0, or 1 when a file failed or the source could not be reached
+    (one line on ``err``). ValueError for bad arguments (see :func:`fetch`)."""
     sets, source, mirror = _checked(sets, source_dir, mirror)
     target = Path(to) if to else data_dir()
-    entries = [e for e in read_manifest() if e.set_name in sets]
+    entries = [e for e in read_manifest(manifest) if e.set_name in sets]
     mib = sum(e.size for e in entries) / 2**20
     origin = str(source) if source else mirror
     log(f"{', '.join(sets)} (HR and x4 LR, {len(entries)} files, {mib:.1f} MiB) from {origin} into {target}")
@@ -303,11 +289,11 @@ def fetch_command(
         "srgan/data/benchmarks_manifest.tsv)"
     )
     try:
-        counts = fetch(target, sets, source_dir=source_dir, mirror=mirror, overwrite=overwrite, log=log, problem=err)
+        counts = _fetch_checked(target, sets, source, mirror, entries, overwrite, log, err)
     except FetchError as e:
         err(
             f"{e}. Files fetched so far are kept: run the command again to resume. Without internet, copy a "
-            "shared data folder (with benchmark/ and benchmark_lr_x4/) here and run: "
+            f"shared data folder (with {BENCHMARK_HR_FOLDER}/ and {BENCHMARK_LR_FOLDER}/) here and run: "
             "python -m srgan data fetch --from DIR"
         )
         return 1

@@ -9,8 +9,52 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
+import hashlib
 import os
 from pathlib import Path
+
+_TMP_MARK = ".tmp-"  # temporary files are named .<name>.tmp-<pid> (the writer's process id)
+
+
+def _temp_path(path: Path) -> Path:
+    """The temporary file this process writes ``path`` through (hidden, in the same folder)."""
+    return path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}")
+
+
+def remove_stale_temps(path: str | Path) -> None:
+    """Remove the temporary files that killed earlier writes of ``path`` left behind.
+
+    Only call it where this process is the only writer of ``path`` (its own temporary file is removed too).
+    """
+    # A temporary file whose writer process is gone (or is this one: the caller is the only writer) is
+    # stale. Liveness is asked of POSIX only, where kill(pid, 0) just checks; elsewhere they are left alone.
+    path = Path(path)
+    if os.name != "posix" or not path.parent.is_dir():
+        return
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}{_TMP_MARK}*"):
+        pid = tmp.name.rpartition(_TMP_MARK)[2]
+        if not pid.isdigit():
+            continue
+        if int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # that writer is still running
+            except ProcessLookupError:
+                pass
+            except OSError:  # e.g. another user's process: alive
+                continue
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def sha256_file(path: str | Path) -> str:
+    """The hex SHA-256 of the file at ``path``."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):  # in blocks, so a large file is never held in memory whole
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -34,7 +78,7 @@ def write_bytes_atomic(path: str | Path, data: bytes, overwrite: bool = False) -
     path.parent.mkdir(parents=True, exist_ok=True)
     if not overwrite and path.exists():
         raise FileExistsError(errno.EEXIST, "exists; not overwritten", str(path))
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _temp_path(path)
     try:
         with open(tmp, "wb") as f:
             f.write(data)

@@ -28,7 +28,8 @@ MAX_PIXELS = 40_000_000  # largest decoded image accepted (40 Mpx), checked from
 # an image that is to be reduced anyway (fit_pixels) is decoded at 8 bits by PIL instead, once
 FIT_16BIT_MAX_PIXELS = 12_000_000
 # zlib level of every PNG written: level 1 encodes several times faster than PIL's default 6 for
-# files ~20% larger (docs/speed.md), and an upscale's output is often its largest cost after the model
+# somewhat larger files (scripts/png_levels.py; README "Speed and memory"), and writing the output is
+# an upscale's largest cost after the model
 PNG_COMPRESS_LEVEL = 1
 
 

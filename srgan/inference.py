@@ -9,6 +9,7 @@ With ``ensemble=True`` each window is the mean of the 8 flips/rotations (:mod:`s
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from collections.abc import Callable, Iterator
@@ -132,14 +133,19 @@ class Upscaler:
         tile: int = DEFAULT_TILE,
         tile_pad: int = DEFAULT_TILE_PAD,
         name: str = "custom",
-        ensemble: bool = False,
     ) -> Upscaler:
         """An Upscaler around an engine object made elsewhere (see :mod:`srgan.engines`), e.g. to compare
-        runtimes; ``ensemble`` as in the constructor."""
+        runtimes (:meth:`ensembled` for its self-ensemble)."""
         up = cls.__new__(cls)
         up.name, up.tile, up.tile_pad, up.scale, up.engine = name, tile, tile_pad, SCALE, engine
-        up.low_memory = False
-        up.ensemble = up._check_ensemble(ensemble)
+        up.low_memory, up.ensemble = False, False
+        return up
+
+    def ensembled(self) -> Upscaler:
+        """This model self-ensembled (``<model>+``), sharing this Upscaler's engine: no second copy of
+        the weights or of the compiled model."""
+        up = copy.copy(self)
+        up.ensemble = up._check_ensemble(True)
         return up
 
     def _check_ensemble(self, ensemble: bool) -> bool:

@@ -6,6 +6,10 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BENCHMARK_SETS = ("Set5", "Set14", "BSD100")
+# the data folder's benchmark folders: HR ground truth, and the reference x4 LR (MATLAB imresize)
+BENCHMARK_HR_FOLDER = "benchmark"
+BENCHMARK_LR_FOLDER = "benchmark_lr_x4"
 
 
 def data_dir() -> Path:
@@ -26,7 +30,7 @@ def weights_dir() -> Path:
 
 def benchmark_root(data_root: Path | None = None) -> Path:
     """The folder of the HR benchmark sets, under ``data_root`` (default :func:`data_dir`)."""
-    return (data_root or data_dir()) / "benchmark"
+    return (data_root or data_dir()) / BENCHMARK_HR_FOLDER
 
 
 def benchmark_dir(name: str, data_root: Path | None = None) -> Path:
@@ -37,7 +41,7 @@ def benchmark_dir(name: str, data_root: Path | None = None) -> Path:
 
 def benchmark_lr_dir(name: str) -> Path:
     """Reference x4 LR images (MATLAB imresize) of a benchmark set."""
-    return data_dir() / "benchmark_lr_x4" / name
+    return data_dir() / BENCHMARK_LR_FOLDER / name
 
 
 def train_dirs() -> list[Path]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from srgan import SCALE
-from srgan.images import to_uint8
+from srgan.images import to_float, to_uint8
 from srgan.paths import data_dir
 
 PEER_FILES = {
@@ -65,7 +65,7 @@ class PeerEngine:
 
     def __call__(self, window: np.ndarray) -> np.ndarray:
         """float32 (h, w, 3) in [0, 1] -> float32 (4h, 4w, 3) in [0, 1], through 8 bits."""
-        return self.upscale_uint8(to_uint8(window)).astype(np.float32) / 255.0
+        return to_float(self.upscale_uint8(to_uint8(window)))
 
 
 def peer_upscalers(folder: Path | None = None) -> dict:

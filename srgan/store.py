@@ -68,3 +68,13 @@ def speed_path() -> Path:
 def architecture_path() -> Path:
     """The models' description for the architecture page: ``weights/architecture.json``."""
     return weights_dir() / "architecture.json"
+
+
+def benchmark_mean(method: str, set_name: str, metric: str = "psnr") -> float | None:
+    """``method``'s mean ``metric`` on ``set_name`` in ``weights/benchmarks.json`` (e.g. bicubic's Set5
+    PSNR), or None where the file or that value is missing."""
+    path = benchmarks_path()
+    if not path.is_file():
+        return None
+    value = json.loads(path.read_text()).get("results", {}).get(method, {}).get(set_name, {}).get("mean", {})
+    return float(value[metric]) if value.get(metric) is not None else None

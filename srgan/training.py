@@ -59,16 +59,16 @@ MIN_HR_PATCH = 16  # the discriminator halves the crop four times
 # from here through TrainConfig.for_phase): SRResNet pretraining runs longer with a higher, decaying
 # rate; the GAN phase starts from it with the paper's 1e-4, cut tenfold halfway.
 PHASE_DEFAULTS = {
-    "pretrain": {"steps": 10_000, "learning_rate": 2e-4, "schedule": "cosine", "val_every": 500},
-    "gan": {"steps": 2_000, "learning_rate": 1e-4, "schedule": "step", "val_every": 500},
+    "pretrain": {"steps": 10_000, "learning_rate": 2e-4, "schedule": "cosine"},
+    "gan": {"steps": 2_000, "learning_rate": 1e-4, "schedule": "step"},
 }
 
 
 @dataclass
 class TrainConfig:
     """Everything that defines a run; saved in the checkpoint (all but ``out``, the folder the run is
-    in) so ``--resume`` needs only the folder. ``steps``, ``learning_rate``, ``schedule`` and
-    ``val_every`` left None take the phase's default (:data:`PHASE_DEFAULTS`, :meth:`for_phase`)."""
+    in) so ``--resume`` needs only the folder. ``steps``, ``learning_rate`` and ``schedule`` left None
+    take the phase's default (:data:`PHASE_DEFAULTS`, :meth:`for_phase`)."""
 
     phase: str = "pretrain"
     data: list[str] = field(default_factory=list)
@@ -85,7 +85,7 @@ class TrainConfig:
     bicubic_skip: bool = True
     init_weights: str | None = None  # gan: the SRResNet generator to start from
     val_dir: str | None = None
-    val_every: int | None = None  # None: the phase's
+    val_every: int = 500
     ckpt_every: int = 250
     keep_every: int = 0  # keep the generator every this many steps in snapshots/ (0: never)
     log_every: int = 50

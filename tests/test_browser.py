@@ -58,7 +58,7 @@ def test_interactions_do_not_rerun_the_page_after_a_2048_upload(tiny_weights):
     # the case: a 2048x2048 high-res upload, then every interaction a user makes with the result
     from scripts.time_interactions import run
 
-    result = run(2048, timeout=240, env={"SRGAN_WEIGHTS": str(tiny_weights)})
+    result = run(2048, timeout=240, env={"SRGAN_WEIGHTS": str(tiny_weights)}, visitors=1)
     assert result["compare_reran_page"] is False  # wipe drag, zoom, pan, switching the wipe's panel
     assert result["columns_reran_page"] is False  # hiding and showing a column reran its fragment only
     assert result["download_reran_page"] is False

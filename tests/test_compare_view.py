@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from pages.compare_view import compare_html
+from srgan.image_io import Picture, encode_png
 from tests.conftest import requires_chromium, smooth_image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,16 +22,16 @@ DATA_URL = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 EVIL = "<img src=x onerror=alert(1)>"
 
 
-def _panels() -> list[tuple[str, np.ndarray]]:
+def _panels() -> list[tuple[str, bytes]]:
     hr = smooth_image(32, 48, seed=1)
-    alpha = np.random.default_rng(2).integers(0, 256, (32, 48, 1), dtype=np.uint8)
-    rgba = np.concatenate([smooth_image(32, 48, seed=3), alpha], axis=-1)
-    rgba[alpha[..., 0] == 0] = [1, 2, 3, 0]  # colour under full transparency must survive too
-    return [("LR (nearest)", hr[::4, ::4]), ("Bicubic", smooth_image(32, 48, seed=4)), (EVIL, rgba), ("HR", hr)]
-
-
-def _decode(url_b64: str) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url_b64))))
+    alpha = np.random.default_rng(2).integers(0, 256, (32, 48), dtype=np.uint8)
+    rgba = encode_png(Picture(smooth_image(32, 48, seed=3), alpha=alpha, mode="RGBA"))
+    return [
+        ("LR (nearest)", encode_png(Picture(np.ascontiguousarray(hr[::4, ::4])))),
+        ("Bicubic", encode_png(Picture(smooth_image(32, 48, seed=4)))),
+        (EVIL, rgba),
+        ("HR", encode_png(Picture(hr))),
+    ]
 
 
 def test_self_contained_no_external_urls():
@@ -58,46 +59,37 @@ def test_images_embedded_once_each_and_exactly():
     doc = compare_html(panels, left="Bicubic", right="HR")
     found = DATA_URL.findall(doc)
     assert len(found) == len(panels)  # each image sent once, in panel order
-    for (label, img), b64 in zip(panels, found, strict=True):
-        assert np.array_equal(_decode(b64), img), label
-    assert _decode(found[2]).shape[2] == 4  # RGBA stays RGBA
+    assert [base64.b64decode(b) for b in found] == [png for _, png in panels]  # bytes in, the same bytes out
     assert 'data-w="48" data-h="32"' in doc  # the largest panel's frame
+    assert 'data-left="1" data-right="3"' in doc
 
 
-def _png_bytes(img: np.ndarray, **save) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG", **save)
-    return buf.getvalue()
-
-
-def test_png_bytes_are_embedded_as_they_are():
+def test_any_png_is_sized_from_its_header():
     import cv2
 
-    lr = smooth_image(8, 12, seed=5)
-    grey16 = cv2.imencode(".png", (np.arange(32 * 48, dtype=np.uint16).reshape(32, 48) * 40))[1].tobytes()
-    rgba = _png_bytes(np.dstack([smooth_image(32, 48, seed=6), np.full((32, 48), 128, np.uint8)]))
+    grey16 = cv2.imencode(".png", (np.arange(40 * 60, dtype=np.uint16).reshape(40, 60) * 27))[1].tobytes()
     palette = Image.fromarray(smooth_image(32, 48, seed=7)).convert("P")
-    palette.info["transparency"] = 0
     buf = io.BytesIO()
     palette.save(buf, format="PNG", transparency=0)
-    panels = [("LR", lr), ("16-bit grey", grey16), ("RGBA", rgba), ("palette+tRNS", buf.getvalue())]
-    doc = compare_html(panels, left="LR", right="RGBA")
-    found = DATA_URL.findall(doc)
-    assert [base64.b64decode(b) for b in found[1:]] == [grey16, rgba, buf.getvalue()]
-    assert np.array_equal(_decode(found[0]), lr)
-    assert 'data-w="48" data-h="32"' in doc
-    assert doc.count('class="sc-frame sc-alpha"') == 2  # the RGBA and the palette with transparency
-    with pytest.raises(ValueError, match="not a PNG"):
-        compare_html([("a", lr), ("jpeg", b"\xff\xd8\xff\xe0" + bytes(40))], left="a", right="jpeg")
+    lr = encode_png(Picture(smooth_image(8, 12, seed=5)))
+    panels = [("LR", lr), ("16-bit grey", grey16), ("palette+tRNS", buf.getvalue())]
+    doc = compare_html(panels, left="LR", right="16-bit grey")
+    assert [base64.b64decode(b) for b in DATA_URL.findall(doc)] == [png for _, png in panels]
+    assert 'data-w="60" data-h="40"' in doc
 
 
-def test_deterministic_and_options():
+def test_url_for_gets_each_panel_and_its_index():
     panels = _panels()
-    a = compare_html(panels, left="Bicubic", right="HR", notes={"HR": "x"})
-    assert a == compare_html(panels, left="Bicubic", right="HR", notes={"HR": "x"})
-    side = compare_html(panels, left="HR", right="Bicubic", mode="side", wipe=0.25)
-    assert 'data-mode="side"' in side and 'data-wipe="0.25"' in side
-    assert 'data-left="3" data-right="1"' in side
+    seen = []
+
+    def url_for(png: bytes, index: int) -> str:
+        seen.append((png, index))
+        return f"media/panel-{index}.png"
+
+    doc = compare_html(panels, left="Bicubic", right="HR", url_for=url_for)
+    assert seen == [(png, i) for i, (_, png) in enumerate(panels)]
+    assert "base64" not in doc
+    assert [doc.count(f'src="media/panel-{i}.png"') for i in range(len(panels))] == [1] * len(panels)
 
 
 @pytest.mark.parametrize(
@@ -106,7 +98,6 @@ def test_deterministic_and_options():
         {"left": "nope", "right": "HR"},
         {"left": "HR", "right": "HR"},
         {"left": "Bicubic", "right": "HR", "notes": {"missing": "x"}},
-        {"left": "Bicubic", "right": "HR", "mode": "grid"},
     ],
 )
 def test_bad_arguments_are_refused(kwargs):
@@ -115,17 +106,21 @@ def test_bad_arguments_are_refused(kwargs):
 
 
 def test_a_single_panel_is_shown_side_by_side():
-    doc = compare_html([("SR", smooth_image(8, 8))], left="SR", right="SR")
+    doc = compare_html([("SR", encode_png(Picture(smooth_image(8, 8))))], left="SR", right="SR")
     assert 'data-mode="side"' in doc and "sc-single" in doc and len(DATA_URL.findall(doc)) == 1
 
 
 def test_bad_images_are_refused():
-    good = smooth_image(8, 8)
-    for bad in (good.astype(np.float32), good[..., 0], good[..., :2], good[:0]):
-        with pytest.raises(ValueError):
+    good = encode_png(Picture(smooth_image(8, 8)))
+    for bad in (b"", b"\xff\xd8\xff\xe0" + bytes(40), good[:20]):
+        with pytest.raises(ValueError, match="panel 'b'"):
             compare_html([("a", good), ("b", bad)], left="a", right="b")
+    with pytest.raises(TypeError):
+        compare_html([("a", good), ("b", smooth_image(8, 8))], left="a", right="b")
     with pytest.raises(ValueError, match="unique"):
         compare_html([("a", good), ("a", good)], left="a", right="a")
+    with pytest.raises(ValueError, match="no panels"):
+        compare_html([], left="a", right="a")
 
 
 def test_app_test_runs_the_component_without_error():
@@ -133,7 +128,10 @@ def test_app_test_runs_the_component_without_error():
 
     at = AppTest.from_file(str(ROOT / "tests" / "apps" / "compare_app.py"), default_timeout=60).run()
     assert not at.exception
-    assert "Script runs: 1" in at.caption[0].value
+    (frame,) = at.get("iframe")
+    doc = frame.proto.srcdoc
+    assert doc.count('class="sc-panel"') == 4 and 'data-w="256" data-h="256"' in doc
+    assert len(DATA_URL.findall(doc)) == 4  # no media endpoint in the test app: embedded
 
 
 # --- in a real browser -------------------------------------------------------------------------------
@@ -212,6 +210,8 @@ def test_wipe_zoom_and_pan_run_in_the_browser_without_a_rerun(compare_app):
             stage,
         )
         wait.until(lambda d: float(root.get_attribute("data-zoom")) > 5)
+        # zoomed about the cursor: the point under it stays, so the view's centre moves towards it
+        assert float(state()["pan-x"]) < 0 and float(state()["pan-y"]) < 0
         transform1 = style(".sc-layer-l .sc-frame", "transform")
         assert transform1 != transform0
         assert driver.execute_script("return document.querySelector('.sc-layer-l img').classList.contains('sc-px')")
@@ -239,6 +239,14 @@ def test_wipe_zoom_and_pan_run_in_the_browser_without_a_rerun(compare_app):
         assert len(transforms) == 1  # the same view in every panel
         root.find_element(By.CSS_SELECTOR, ".sc-reset").click()
         wait.until(lambda d: state()["zoom"] == "1" and state()["pan-x"] == "0")
+        # at 1x a wheel out cannot zoom: the page may scroll (not cancelled); Ctrl+= is the browser's zoom
+        cancelled = (  # dispatchEvent is false when a listener called preventDefault
+            "return !arguments[0].dispatchEvent(new (window[arguments[1]])(arguments[2],"
+            " Object.assign({bubbles: true, cancelable: true}, arguments[3])))"
+        )
+        assert not driver.execute_script(cancelled, views[0], "WheelEvent", "wheel", {"deltaY": 100})
+        assert not driver.execute_script(cancelled, root, "KeyboardEvent", "keydown", {"key": "=", "ctrlKey": True})
+        assert state()["zoom"] == "1"
 
         # two fingers apart zoom in (touch pointer events); a double-click resets
         driver.execute_script(

@@ -56,7 +56,7 @@ def test_equivariant_engine_is_unchanged_by_the_ensemble():
     engine = PixelEngine()
     plain = Upscaler.with_engine(engine, tile=8, tile_pad=2).upscale_array(lr)
     engine.shapes.clear()
-    plus = Upscaler.with_engine(engine, tile=8, tile_pad=2, ensemble=True).upscale_array(lr)
+    plus = Upscaler.with_engine(engine, tile=8, tile_pad=2).ensembled().upscale_array(lr)
     np.testing.assert_array_equal(plus, plain)  # summed in float64: 8 equal answers average exactly
     # every tile window was run 8 times, half of them with h and w swapped
     shapes = engine.shapes
@@ -81,7 +81,7 @@ def test_non_equivariant_engine_gives_the_mean_of_the_eight():
     plain = engine(lr)
     assert np.abs(plain - expected).max() > 0.05  # the ensemble does change this engine's output
     np.testing.assert_allclose(self_ensemble(engine, lr), expected, atol=1e-6)
-    whole = Upscaler.with_engine(engine, tile=100, ensemble=True).upscale_array(lr)
+    whole = Upscaler.with_engine(engine, tile=100).ensembled().upscale_array(lr)
     np.testing.assert_allclose(whole, expected, atol=1e-6)
 
 
@@ -115,7 +115,7 @@ def test_bicubic_with_ensemble_is_refused(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="self-ensemble is for learned models"):
         Upscaler("bicubic", ensemble=True)
     with pytest.raises(ValueError, match="self-ensemble is for learned models"):
-        Upscaler.with_engine(BicubicEngine(), ensemble=True)
+        Upscaler.with_engine(BicubicEngine()).ensembled()
 
 
 @pytest.fixture
@@ -133,6 +133,8 @@ def test_cli_upscale_with_ensemble_writes_the_ensembled_image(tiny_weights, imag
     expected = Upscaler("srresnet", ensemble=True).upscale(Picture(smooth_image(32, 40, 0))).pixels
     assert written.shape == (128, 160, 3)
     np.testing.assert_array_equal(written, expected)
+    plain = Upscaler("srresnet").upscale(Picture(smooth_image(32, 40, 0))).pixels
+    assert not np.array_equal(written, plain)  # the flag took effect: the tiny model is far from equivariant
 
 
 def test_cli_evaluate_with_ensemble_names_the_method_plus(tiny_weights, images, tmp_path, capsys):
@@ -168,3 +170,12 @@ def test_cli_bicubic_with_ensemble_is_one_line_exit_2(images, tmp_path, capsys):
     assert main(["evaluate", "--hr", str(images), "--model", "bicubic", "--ensemble"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert main(["evaluate", "--hr", str(images), "--sr", str(images), "--ensemble"]) == 2
+
+
+def test_ensembled_shares_the_models_engine(tiny_weights):
+    plain = Upscaler("srresnet")
+    plus = plain.ensembled()
+    assert plus.engine is plain.engine  # one compiled model for srresnet and srresnet+
+    assert (plain.method_name, plus.method_name) == ("srresnet", "srresnet+")
+    with pytest.raises(ValueError, match="self-ensemble is for learned models"):
+        Upscaler("bicubic").ensembled()

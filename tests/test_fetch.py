@@ -6,8 +6,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import inspect
 import os
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -15,7 +18,7 @@ import pytest
 
 from srgan import fetch
 from srgan.cli import main
-from srgan.paths import data_dir
+from srgan.paths import BENCHMARK_SETS, data_dir
 from tests.conftest import requires_data
 
 REPO, COMMIT = "someone/sr-data", "0123456789abcdef0123456789abcdef01234567"
@@ -27,11 +30,11 @@ def _sha256(data: bytes) -> str:
 
 @pytest.fixture
 def files(tmp_path, monkeypatch) -> dict[str, bytes]:
-    """Two small fake files per set (HR and LR), a manifest naming them (patched in as the committed one),
-    and ``tmp_path/shared``: a folder laid out like shared/data holding them."""
+    """Two small fake files per set (HR and LR), a manifest naming them (``tmp_path/manifest.tsv``, see the
+    ``manifest`` fixture), and ``tmp_path/shared``: a folder laid out like shared/data holding them."""
     contents = {}
     rows = ["\t".join(fetch.COLUMNS)]
-    for i, name in enumerate(fetch.SETS):
+    for i, name in enumerate(BENCHMARK_SETS):
         for folder in fetch.FOLDERS:
             path = f"{folder}/{name}/img {i}.png"  # a space: the URL must be quoted
             data = os.urandom(100 + 37 * i) + folder.encode()
@@ -39,11 +42,15 @@ def files(tmp_path, monkeypatch) -> dict[str, bytes]:
             rows.append("\t".join((path, REPO, COMMIT, f"src/{path}", str(len(data)), _sha256(data))))
             (tmp_path / "shared" / path).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / "shared" / path).write_bytes(data)
-    manifest = tmp_path / "manifest.tsv"
-    manifest.write_text("\n".join(rows) + "\n")
-    monkeypatch.setattr(fetch, "MANIFEST", manifest)
+    (tmp_path / "manifest.tsv").write_text("\n".join(rows) + "\n")
     monkeypatch.delenv(fetch.MIRROR_ENV, raising=False)
     return contents
+
+
+@pytest.fixture
+def manifest(tmp_path, files) -> Path:
+    """The manifest of the fake files, to pass as ``manifest=`` (in place of the committed one)."""
+    return tmp_path / "manifest.tsv"
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -80,42 +87,43 @@ def _stray(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob(".*"))
 
 
-def test_fetch_puts_every_file_in_place(files, mirror, tmp_path, capsys):
+def test_fetch_puts_every_file_in_place(files, manifest, mirror, tmp_path, capsys):
     url, _root, requests = mirror
     out = tmp_path / "data"
-    assert main(["data", "fetch", "--to", str(out), "--mirror", url]) == 0
+    assert fetch.fetch_command(to=out, mirror=url, manifest=manifest) == 0
     for path, data in files.items():
         assert (out / path).read_bytes() == data
     assert len(requests) == len(files)
     assert _stray(out) == []
     lines = capsys.readouterr().out.splitlines()
-    for name in fetch.SETS:
+    for name in BENCHMARK_SETS:
         assert f"{name}: 2 files fetched, 0 already present" in lines
     assert any("research / non-commercial use only" in line and REPO in line for line in lines)
     assert lines[-1].startswith(f"Ready. To use them: export SRGAN_DATA={out.resolve()}")
 
 
-def test_second_run_fetches_nothing(files, mirror, tmp_path, capsys):
+def test_second_run_fetches_nothing(manifest, mirror, tmp_path, capsys):
     url, _root, requests = mirror
     out = tmp_path / "data"
-    assert main(["data", "fetch", "--to", str(out), "--mirror", url, "--sets", "Set5", "BSD100"]) == 0
+    sets = ["Set5", "BSD100"]
+    assert fetch.fetch_command(sets, out, mirror=url, manifest=manifest) == 0
     assert not (out / "benchmark" / "Set14").exists()
     served = len(requests)
     capsys.readouterr()
-    assert main(["data", "fetch", "--to", str(out), "--mirror", url, "--sets", "Set5", "BSD100"]) == 0
+    assert fetch.fetch_command(sets, out, mirror=url, manifest=manifest) == 0
     assert len(requests) == served  # nothing downloaded again
     lines = capsys.readouterr().out.splitlines()
     assert "Set5: 0 files fetched, 2 already present" in lines
     assert "BSD100: 0 files fetched, 2 already present" in lines
 
 
-def test_a_file_that_does_not_match_its_checksum_is_refused(files, mirror, tmp_path, capsys):
+def test_a_file_that_does_not_match_its_checksum_is_refused(files, manifest, mirror, tmp_path, capsys):
     url, root, _requests = mirror
     bad = "benchmark_lr_x4/Set14/img 1.png"
     served = root / REPO / COMMIT / "src" / bad
     served.write_bytes(b"X" + served.read_bytes()[1:])  # same size, other bytes
     out = tmp_path / "data"
-    assert main(["data", "fetch", "--to", str(out), "--mirror", url]) == 1
+    assert fetch.fetch_command(to=out, mirror=url, manifest=manifest) == 1
     assert not (out / bad).exists()
     assert _stray(out) == []  # no partial or temporary file left behind
     assert (out / "benchmark/Set14/img 1.png").read_bytes() == files["benchmark/Set14/img 1.png"]
@@ -126,10 +134,10 @@ def test_a_file_that_does_not_match_its_checksum_is_refused(files, mirror, tmp_p
     assert "Set14: 1 files fetched, 0 already present, 1 failed" in captured.out
 
 
-def test_a_killed_run_is_completed(files, mirror, tmp_path, capsys):
+def test_a_killed_run_is_completed(files, manifest, mirror, tmp_path, capsys):
     url, _root, _requests = mirror
     out = tmp_path / "data"
-    assert main(["data", "fetch", "--to", str(out), "--mirror", url]) == 0
+    assert fetch.fetch_command(to=out, mirror=url, manifest=manifest) == 0
     missing = out / "benchmark/Set5/img 0.png"
     missing.unlink()
     # what a kill during write_bytes_atomic leaves: a temporary file of a process that is gone
@@ -139,7 +147,8 @@ def test_a_killed_run_is_completed(files, mirror, tmp_path, capsys):
     live = missing.with_name(f".{missing.name}.tmp-{os.getppid()}")  # a writer still running: not touched
     live.write_bytes(b"in progress")
     capsys.readouterr()
-    assert main(["data", "fetch", "--to", str(out), "--mirror", url]) == 0
+    counts = fetch.fetch(out, mirror=url, manifest=manifest)  # the library call, as the command makes it
+    assert counts["Set5"] == fetch.SetCounts(fetched=1, present=1)
     assert missing.read_bytes() == files["benchmark/Set5/img 0.png"]
     assert "Set5: 1 files fetched, 1 already present" in capsys.readouterr().out.splitlines()
     if os.name == "posix":
@@ -147,59 +156,86 @@ def test_a_killed_run_is_completed(files, mirror, tmp_path, capsys):
         assert live.exists()
 
 
-def test_a_present_file_with_another_checksum_is_left_alone_unless_overwrite(files, mirror, tmp_path, capsys):
+def test_a_present_file_with_another_checksum_is_left_alone_unless_overwrite(files, manifest, mirror, tmp_path, capsys):
     url, _root, _requests = mirror
     out = tmp_path / "data"
     mine = out / "benchmark/BSD100/img 2.png"
     mine.parent.mkdir(parents=True)
     mine.write_bytes(b"my own file")
-    assert main(["data", "fetch", "--to", str(out), "--mirror", url]) == 1
+    assert fetch.fetch_command(to=out, mirror=url, manifest=manifest) == 1
     assert mine.read_bytes() == b"my own file"
     assert any(str(mine) in line and "--overwrite" in line for line in capsys.readouterr().err.splitlines())
-    assert main(["data", "fetch", "--to", str(out), "--mirror", url, "--overwrite"]) == 0
+    assert fetch.fetch_command(to=out, mirror=url, overwrite=True, manifest=manifest) == 0
     assert mine.read_bytes() == files["benchmark/BSD100/img 2.png"]
 
 
-def test_from_a_local_folder(files, tmp_path, capsys):
-    out = tmp_path / "data"
-    assert main(["data", "fetch", "--to", str(out), "--from", str(tmp_path / "shared")]) == 0
+def test_from_a_local_folder(files, manifest, tmp_path, capsys):
+    out, shared = tmp_path / "data", tmp_path / "shared"
+    assert fetch.fetch_command(to=out, source_dir=shared, manifest=manifest) == 0
     for path, data in files.items():
         assert (out / path).read_bytes() == data
-    (tmp_path / "shared/benchmark/Set5/img 0.png").unlink()  # a source folder with a file missing
+    (shared / "benchmark/Set5/img 0.png").unlink()  # a source folder with a file missing
     (out / "benchmark/Set5/img 0.png").unlink()
     capsys.readouterr()
-    assert main(["data", "fetch", "--to", str(out), "--from", str(tmp_path / "shared"), "--sets", "Set5"]) == 1
+    assert fetch.fetch_command(["Set5"], out, source_dir=shared, manifest=manifest) == 1
     err = capsys.readouterr().err.splitlines()
-    assert any(line.startswith("srgan: benchmark/Set5/img 0.png: cannot read") for line in err)
+    assert any(line.startswith("benchmark/Set5/img 0.png: cannot read") for line in err)
+    # a missing --from folder is refused before anything is read: a usage error of the command
     assert main(["data", "fetch", "--to", str(out), "--from", str(tmp_path / "nowhere")]) == 2
     assert "no such folder" in capsys.readouterr().err
 
 
-def test_an_unreachable_mirror_is_one_line_and_exit_1(files, tmp_path, capsys):
+def test_the_command_passes_its_flags_to_fetch_command(monkeypatch, tmp_path):
+    calls, real = [], fetch.fetch_command
+    monkeypatch.setattr(fetch, "fetch_command", lambda *args, **kwargs: calls.append((args, kwargs)) or 0)
+    cmd = ["data", "fetch", "--to", str(tmp_path), "--sets", "Set5", "BSD100", "--mirror", "http://m", "--overwrite"]
+    assert main(cmd) == 0
+    [(args, kwargs)] = calls
+    given = inspect.signature(real).bind(*args, **kwargs).arguments
+    assert list(given["sets"]) == ["Set5", "BSD100"] and given["to"] == str(tmp_path)
+    assert given["mirror"] == "http://m" and not given["source_dir"] and given["overwrite"] is True
+    assert "manifest" not in given  # the committed one
+
+
+def test_a_mirror_that_is_no_url_is_refused(manifest, tmp_path):
+    with pytest.raises(ValueError, match="not an http\\(s\\) or file URL"):
+        fetch.fetch_command(to=tmp_path / "data", mirror="ftp://example.org", manifest=manifest)
+
+
+def test_an_unreachable_mirror_is_one_line_and_exit_1(manifest, tmp_path, capsys):
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     out = tmp_path / "data"
-    assert main(["data", "fetch", "--to", str(out), "--mirror", f"http://127.0.0.1:{port}"]) == 1
+    assert fetch.fetch_command(to=out, mirror=f"http://127.0.0.1:{port}", manifest=manifest) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "could not download" in err[0] and "--from DIR" in err[0]
     assert not [p for p in out.rglob("*") if p.is_file()]  # nothing written (rglob of a missing folder: none)
 
 
-def test_defaults_come_from_the_environment(files, mirror, tmp_path, monkeypatch, capsys):
+def test_defaults_come_from_the_environment(manifest, mirror, tmp_path, monkeypatch, capsys):
     url, _root, requests = mirror
     monkeypatch.setenv(fetch.MIRROR_ENV, url)
     monkeypatch.setenv("SRGAN_DATA", str(tmp_path / "env-data"))
-    assert main(["data", "fetch", "--sets", "Set5"]) == 0
+    assert fetch.fetch_command(["Set5"], manifest=manifest) == 0
     assert (tmp_path / "env-data/benchmark_lr_x4/Set5/img 0.png").is_file()
     assert len(requests) == 2
     assert capsys.readouterr().out.splitlines()[-1].startswith("Ready: the benchmarks are in")
 
 
+def test_importing_fetch_leaves_the_network_modules_unimported():
+    # every CLI command imports srgan.fetch (for its flags); only a download needs these
+    heavy = ["urllib.request", "ssl", "http.client", "concurrent.futures"]
+    code = f"import sys, srgan.fetch; print([m for m in {heavy!r} if m in sys.modules])"
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_the_committed_manifest_lists_the_benchmark_files_only():
     entries = fetch.read_manifest()
-    per_set = {name: sorted(e.path for e in entries if e.set_name == name) for name in fetch.SETS}
+    per_set = {name: sorted(e.path for e in entries if e.set_name == name) for name in BENCHMARK_SETS}
     assert {name: len(paths) for name, paths in per_set.items()} == {"Set5": 10, "Set14": 28, "BSD100": 200}
     assert len(entries) == 238
     for paths in per_set.values():  # every HR image has its LR, under the same name
@@ -215,7 +251,7 @@ def test_the_committed_manifest_lists_the_benchmark_files_only():
 def test_make_manifest_keeps_the_benchmark_rows_and_checks_the_files(tmp_path):
     src = tmp_path / "shared"
     rows, sums = [], []
-    for path in [f"{f}/{s}/a.png" for f in fetch.FOLDERS for s in fetch.SETS] + ["train/T91/t1.png"]:
+    for path in [f"{f}/{s}/a.png" for f in fetch.FOLDERS for s in BENCHMARK_SETS] + ["train/T91/t1.png"]:
         data = path.encode()
         (src / path).parent.mkdir(parents=True, exist_ok=True)
         (src / path).write_bytes(data)
@@ -228,7 +264,7 @@ def test_make_manifest_keeps_the_benchmark_rows_and_checks_the_files(tmp_path):
     out = tmp_path / "m.tsv"
     assert fetch.make_manifest(src, out) == 6
     entries = fetch.read_manifest(out)
-    assert sorted(e.path for e in entries) == sorted(f"{f}/{s}/a.png" for f in fetch.FOLDERS for s in fetch.SETS)
+    assert sorted(e.path for e in entries) == sorted(f"{f}/{s}/a.png" for f in fetch.FOLDERS for s in BENCHMARK_SETS)
     assert all(e.source_path == f"up/{e.path}" and e.size == len(e.path) for e in entries)
     (src / "benchmark/Set5/a.png").write_bytes(b"changed")
     with pytest.raises(ValueError, match="SHA256SUMS"):

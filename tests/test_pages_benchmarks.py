@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from pages import benchmarks as page
+from pages.charts import METHOD_COLOURS, PALETTE, colours_for
 from srgan.architecture import stages_dot
+from srgan.store import benchmark_mean
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = ROOT / "weights"
@@ -38,16 +40,16 @@ def test_set_table_has_one_row_per_method_and_no_missing_values():
         assert list(table["method"]) == METHODS
         assert not table.isna().any(axis=None)
         assert list(table[page.PSNR]) == [_mean(m, set_name, "psnr") for m in METHODS]
-        assert list(table[page.NIQE_COLUMNS["niqe_matlab"]]) == [_mean(m, set_name, "niqe_matlab") for m in METHODS]
+        assert list(table[page.niqe_column("niqe_matlab")]) == [_mean(m, set_name, "niqe_matlab") for m in METHODS]
 
 
 def test_set_table_leaves_a_missing_value_empty_not_none():
     bench = copy.deepcopy(BENCH)
     del bench["results"]["ESPCN"]["Set5"]["mean"]["niqe_matlab"]
     table = page.set_table(bench, "Set5")
-    matlab = table.set_index("method")[page.NIQE_COLUMNS["niqe_matlab"]]
+    matlab = table.set_index("method")[page.niqe_column("niqe_matlab")]
     assert math.isnan(matlab["ESPCN"]) and matlab.drop("ESPCN").notna().all()
-    assert table[page.NIQE_COLUMNS["niqe_matlab"]].dtype == float  # NaN, shown as the placeholder; never "None"
+    assert table[page.niqe_column("niqe_matlab")].dtype == float  # NaN, shown as the placeholder; never "None"
 
 
 def test_psnr_gains_are_over_bicubic_on_the_same_set():
@@ -84,8 +86,9 @@ def test_perception_distortion_points_are_set_means_or_every_image():
         images = page.perception_distortion(BENCH, set_name, per_image=True)
         assert len(images) == sum(len(BENCH["results"][m][set_name]["images"]) for m in METHODS)
     # SRResNet wins on distortion, SRGAN on perception: the tradeoff the chart is there to show
-    means = page.perception_distortion(BENCH, "Set5").set_index("method").drop(["srresnet+", "srgan+"])
-    assert means["psnr"].idxmax() == "srresnet" and means["niqe"].idxmin() == "srgan"
+    means = page.perception_distortion(BENCH, "Set5")
+    assert page.best_methods(means[~means["method"].str.endswith("+")]) == ("srresnet", "srgan")
+    assert page.best_methods(means) == ("srresnet+", "srgan")  # the self-ensemble sharpens SRResNet further
 
 
 def test_speed_points_give_srgan_the_time_of_its_network():
@@ -100,15 +103,31 @@ def test_speed_points_give_srgan_the_time_of_its_network():
     assert list(unrated["method"]) == ["bicubic (cv2)"]  # timed, but no quality measured for it
 
 
-def test_paper_numbers_come_from_the_paper_table():
-    assert page.paper_number("bicubic", "Set5 PSNR") == 28.43
-    assert page.paper_number("SRGAN (VGG54)", "BSD100 SSIM") == 0.6688
+def test_known_methods_keep_their_colour_whichever_methods_a_chart_shows():
+    everything = colours_for(METHODS)
+    assert everything["bicubic"] == "#7F7F7F"
+    assert len(set(everything.values())) == len(METHODS)  # one colour per method
+    assert colours_for(["srgan", "srresnet"]) == {m: everything[m] for m in ("srgan", "srresnet")}
+    assert colours_for(reversed(METHODS)) == everything
+    unknown = colours_for(["bicubic", "EDSR", "srgan", "SwinIR"])
+    assert unknown["EDSR"] == PALETTE[0] and unknown["SwinIR"] == PALETTE[1]
+    assert not {unknown["EDSR"], unknown["SwinIR"]} & set(METHOD_COLOURS.values())
 
 
-def test_vertical_generator_drawing_keeps_the_committed_one():
+def test_benchmark_mean_reads_the_weights_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("SRGAN_WEIGHTS", str(WEIGHTS))
+    assert benchmark_mean("bicubic", "Set5") == _mean("bicubic", "Set5", "psnr")
+    assert benchmark_mean("srgan", "BSD100", "niqe_matlab") == _mean("srgan", "BSD100", "niqe_matlab")
+    assert benchmark_mean("bicubic", "Set5", "no such metric") is None
+    assert benchmark_mean("no such method", "Set5") is None
+    monkeypatch.setenv("SRGAN_WEIGHTS", str(tmp_path))
+    assert benchmark_mean("bicubic", "Set5") is None  # no benchmarks.json
+
+
+def test_generator_drawing_is_the_committed_one():
     stages = ARCHITECTURE["generator"]["stages"]
-    assert stages_dot(stages) == ARCHITECTURE["generator"]["dot"]  # the default: what describe() writes
-    dot = stages_dot(stages, vertical=True)
+    dot = stages_dot(stages)
+    assert dot == ARCHITECTURE["generator"]["dot"]  # what describe() writes and the page draws
     assert "rankdir=TB;" in dot and "fontsize=14" in dot
     assert "BatchNormalization" not in dot and "Conv2D → BatchNorm → PReLU →\\nConv2D → BatchNorm → Add" in dot
     assert "1,190,912 params" in dot
@@ -171,7 +190,7 @@ def test_benchmarks_page_has_a_table_per_set_without_none(weights):
     assert len(tables) == len(SETS)
     for df, set_name in zip(tables, SETS, strict=True):
         assert list(df.value["method"]) == METHODS
-        assert list(df.value.columns) == ["method", page.PSNR, page.SSIM, *page.NIQE_COLUMNS.values()]
+        assert list(df.value.columns) == ["method", page.PSNR, page.SSIM, *map(page.niqe_column, page.NIQE_MODELS)]
         assert len(df.value.columns) <= 5  # fits the page: one small table per set
         assert not df.value.isna().any(axis=None), set_name
     for df in at.dataframe:  # a missing value would show as this, never as "None"
@@ -221,6 +240,12 @@ def test_perception_distortion_plane_has_one_point_per_method_per_set(weights):
         assert "lower" in fig["layout"]["xaxis"]["title"]["text"]
         assert "higher" in fig["layout"]["yaxis"]["title"]["text"]
         assert len(fig["data"]) == len(METHODS)  # no per-image points until asked for
+    captions = " ".join(c.value for c in at.caption)
+    for set_name in SETS:  # the winners as the file has them, not as the text expected them
+        sharpest = max(METHODS, key=lambda m, s=set_name: _mean(m, s, "psnr"))
+        most_natural = min(METHODS, key=lambda m, s=set_name: _mean(m, s, "niqe_matlab"))
+        assert f"mean over {set_name}" in captions
+        assert f"Highest PSNR: {sharpest}; lowest NIQE: {most_natural}" in captions
 
 
 def test_perception_distortion_plane_shows_every_image_on_demand(weights):
@@ -256,20 +281,22 @@ def test_quality_speed_chart_has_every_method_srgan_included(weights):
 def test_cold_start_delta_reads_lower_is_better(weights):
     at = _run("pages/benchmarks.py")
     cold = next(m for m in at.metric if m.label.startswith("Cold start"))
+    assert cold.label == f"Cold start (CLI, {SPEED['cold_start']['size']} LR)"
     assert cold.delta == f"{SPEED['cold_start']['seconds'] - SPEED['cold_start_keras']['seconds']:+.1f} s"
     assert cold.delta.startswith("-")
     assert cold.proto.color == cold.proto.MetricColor.GREEN  # faster than TensorFlow: good news, in green
     assert "TensorFlow" in cold.proto.delta_description
 
 
-def test_paper_number_is_not_repeated_in_the_text(weights):
+def test_paper_section_sets_the_papers_bicubic_psnr_beside_the_measured_one(weights):
     at = _run("pages/benchmarks.py")
     paper = page.paper_number("bicubic", "Set5 PSNR")
     text = " ".join(m.value for m in at.markdown)
-    assert f"Set5: {paper:.2f} dB in Table 2" in text
-    assert "28.43" not in ROOT.joinpath("pages/architecture.py").read_text()
-    source = ROOT.joinpath("pages/benchmarks.py").read_text()
-    assert source.count("28.43") == 1  # the PAPER table only
+    measured = f"{_mean('bicubic', 'Set5', 'psnr'):.2f} dB / SSIM {_mean('bicubic', 'Set5', 'ssim'):.4f} here"
+    assert f"Set5: {paper:.2f} dB in Table 2; {measured}" in text
+    (table,) = [df for df in at.dataframe if "Set5 PSNR" in df.value.columns]
+    assert table.value.set_index("method").at["bicubic", "Set5 PSNR"] == paper  # the table and the text agree
+    assert json.loads(table.proto.columns)["Set5 SSIM"]["type_config"]["format"] == page.SSIM_FORMAT
 
 
 def test_architecture_page_counts_with_thousands_separators(weights):
@@ -286,9 +313,18 @@ def test_architecture_page_counts_with_thousands_separators(weights):
 def test_architecture_page_drawing_and_stage_table_fit(weights):
     at = _run("pages/architecture.py")
     (drawing,) = at.get("graphviz_chart")
-    assert "rankdir=TB;" in drawing.proto.spec  # top to bottom: readable at page width
+    assert drawing.proto.spec == ARCHITECTURE["generator"]["dot"]  # the committed drawing, top to bottom
     stages = next(df for df in at.dataframe if "stage" in df.value.columns)
     assert not stages.value["layers"].str.contains("BatchNormalization").any()  # short names
     assert json.loads(stages.proto.columns)["layers"]["width"] == "large"
+    blocks = stages.value.set_index("stage").at["residual blocks", "repeat"]
+    assert f"the layers of one block, repeated {blocks}×; parameters for all {blocks}" in at.caption[0].value
     (curve,) = _figures(at)
-    assert curve["layout"]["shapes"][0]["y0"] == page.paper_number("bicubic", "Set5 PSNR")
+    assert curve["layout"]["shapes"][0]["y0"] == _mean("bicubic", "Set5", "psnr")  # measured, as in docs/
+
+
+def test_architecture_page_without_benchmarks_draws_no_bicubic_line(weights):
+    (weights / "benchmarks.json").unlink()
+    at = _run("pages/architecture.py")
+    (curve,) = _figures(at)
+    assert not curve["layout"].get("shapes")

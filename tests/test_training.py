@@ -279,7 +279,17 @@ def test_train_without_flags_runs_the_config_of_its_phase(tmp_path, monkeypatch,
     assert main(["train", "--phase", phase, "--out", str(tmp_path / "run"), *init]) == 0
     wanted = TrainConfig.for_phase(phase, out=str(tmp_path / "run"), init_weights=init[1] if init else None)
     assert seen == [wanted]
-    assert TrainConfig(phase=phase) == TrainConfig.for_phase(phase)  # the library's defaults are the CLI's
+
+
+def test_train_help_names_the_configs_val_every(capsys):
+    # the parser is built without importing training (TensorFlow), so its help spells the default: keep them equal
+    from srgan.cli import main
+    from srgan.training import TrainConfig
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"steps between validations (default {TrainConfig().val_every})" in help_text
 
 
 def test_init_or_vgg_weights_that_cannot_load_are_named_in_one_line(tmp_path, capsys):
@@ -316,7 +326,6 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
 
     from srgan.cards import ship
     from srgan.inference import Upscaler
-    from srgan.niqe import matlab_model_path
     from srgan.store import model_card
     from srgan.training import train
 
@@ -325,6 +334,7 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     Image.fromarray(smooth_image(200, 200, 7)).save(data / "x.png")
     monkeypatch.setenv("SRGAN_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("SRGAN_WEIGHTS", str(tmp_path / "weights"))
+    monkeypatch.delenv("SRGAN_NIQE_MATLAB", raising=False)  # the MATLAB NIQE model committed in srgan/data/
     train(_cfg(tmp_path, steps=2, val_dir=str(data), val_every=1), images=IMAGES, quiet=True)
     ship(tmp_path / "run", "srresnet", which="latest", log=lambda _m: None)
     messages = []
@@ -333,8 +343,7 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     card = model_card("srresnet")
     assert card["architecture"]["num_blocks"] == TINY["num_blocks"]
     assert card["training"]["steps"] == 2 and len(card["training"]["validation_curve"]) == 2
-    niqe_matlab = {"niqe_matlab"} if matlab_model_path() else set()  # NIQE with MATLAB's model, where present
-    assert set(card["metrics"]["Set5"]) == {"psnr", "ssim", "psnr_rgb", "niqe", *niqe_matlab}
+    assert set(card["metrics"]["Set5"]) == {"psnr", "ssim", "psnr_rgb", "niqe", "niqe_matlab"}
     up = Upscaler("srresnet", engine="keras")  # builds the tiny architecture from the card
     assert up.engine.generator.count_params() < 100_000
     # a run continued from the shipped weights keeps their training record

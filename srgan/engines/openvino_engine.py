@@ -27,8 +27,8 @@ def native_bf16() -> bool:
 def fast_bf16() -> bool:
     """Whether bfloat16 is the faster precision here: native BF16 with AMX's tile units.
 
-    With AVX512-BF16 alone, bf16 ran slower than fp32 (docs/speed.md: 1.6x on a 256x256 LR on an Intel
-    Xeon without AMX), so only AMX counts. Linux reports AMX in /proc/cpuinfo; elsewhere: fp32.
+    With AVX512-BF16 alone, bf16 ran slower than fp32 (docs/speed.md, the bf16 and fp32 rows on an
+    Intel Xeon without AMX), so only AMX counts. Linux reports AMX in /proc/cpuinfo; elsewhere: fp32.
     """
     from srgan.machine import cpu_features
 
@@ -45,8 +45,8 @@ def resolve_precision(precision: str) -> str:
 class OpenVINOEngine:
     """An ONNX generator graph (path or bytes) compiled once for the CPU.
 
-    ``precision``: ``fp32``, ``bf16`` (bfloat16 arithmetic, float32 input and output; on a CPU
-    without native BF16 OpenVINO emulates it, slowly) or ``auto``. Threads: the cores this process
+    ``precision``: ``fp32``, ``bf16`` (bfloat16 arithmetic, float32 input and output; refused on a
+    CPU without native BF16) or ``auto``. Threads: the cores this process
     may use. Input and output as the package doc says; any window size (the graph has dynamic
     height and width). The model is compiled on first use (~0.1 s) and keeps working memory for
     its largest window (~160 MB for a 160x160 fp32 window) until :meth:`release`.

@@ -1,6 +1,6 @@
 """A tiny app around pages.compare_view for the browser test: synthetic panels, and a run counter.
 
-    streamlit run tests/apps/compare_app.py     (?size=2048&mode=side for large panels, or side by side)
+    streamlit run tests/apps/compare_app.py     (?size=2048 for large panels)
 
 The counter goes up on every script run: the test checks that dragging, zooming and panning leave it alone.
 """
@@ -16,6 +16,7 @@ import streamlit as st  # noqa: E402
 from PIL import Image, ImageFilter  # noqa: E402
 
 from pages.compare_view import compare_html, show_compare  # noqa: E402
+from srgan.image_io import Picture, encode_png  # noqa: E402
 
 
 def scene(size: int) -> np.ndarray:
@@ -31,7 +32,7 @@ def scene(size: int) -> np.ndarray:
 
 
 @st.cache_data(show_spinner=False)
-def document(size: int, mode: str) -> str:
+def document(size: int) -> str:
     hr = scene(size)
     lr = hr[::4, ::4]
     bicubic = np.asarray(Image.fromarray(lr).resize((size, size), Image.Resampling.BICUBIC))
@@ -39,19 +40,19 @@ def document(size: int, mode: str) -> str:
     y, x = np.mgrid[0:size, 0:size] / size
     alpha = np.clip(255 * (1.6 - 2.4 * np.hypot(x - 0.5, y - 0.5)), 0, 255).astype(np.uint8)  # a soft disc
     panels = [
-        ("LR (nearest)", lr),
-        ("Bicubic", bicubic),
-        ("SR (srgan)", sr),
-        ("HR (RGBA)", np.dstack([hr, alpha])),
+        ("LR (nearest)", encode_png(Picture(lr))),
+        ("Bicubic", encode_png(Picture(bicubic))),
+        ("SR (srgan)", encode_png(Picture(sr))),
+        ("HR (RGBA)", encode_png(Picture(hr, alpha=alpha, mode="RGBA"))),
     ]
     notes = {"Bicubic": "PSNR 24.10 dB", "SR (srgan)": "PSNR 26.35 dB"}
-    return compare_html(panels, left="Bicubic", right="SR (srgan)", notes=notes, mode=mode)
+    return compare_html(panels, left="Bicubic", right="SR (srgan)", notes=notes)
 
 
 st.set_page_config(page_title="Compare view test", layout="wide")
 st.session_state["runs"] = st.session_state.get("runs", 0) + 1
 size = int(st.query_params.get("size", 256))
 st.title("Compare view")
-show_compare(document(size, st.query_params.get("mode", "wipe")), height=620)
+show_compare(document(size), height=620)
 st.caption(f"Script runs: {st.session_state['runs']}")
 st.button("Rerun the app")  # a rerun from elsewhere on the page: the comparison should keep its state
