@@ -19,7 +19,8 @@ from srgan.store import SHIPPED_FILES, card_beside, card_path, onnx_path, previo
 PAPER_DEVIATIONS = {
     "bicubic_skip": "global bicubic skip: the output adds bicubic x4 of the LR (a fixed convolution, no weights), "
     "so the network learns only the residual detail",
-    "data": "trained on 341 images (T91, BSD200, half of General100) instead of 350 k ImageNet images",
+    # {images}: "325 images", {folders}: the run's data folders
+    "data": "trained on {images} ({folders}) instead of 350 k ImageNet images",
     "steps": "far fewer steps than the paper's 10^6 (SRResNet) / 2x10^5 (SRGAN)",
     "schedule": "cosine learning-rate decay (the paper: constant 1e-4)",
     "l1": "pixel L1 loss instead of MSE (EDSR's choice, reported there to train better than MSE)",
@@ -141,7 +142,7 @@ def build_card(
         train_seconds = max((r["train_seconds"] for r in [*log, *val]), default=0.0)
     arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
     params = build_generator(**arch).count_params()
-    deviations = [PAPER_DEVIATIONS["data"], PAPER_DEVIATIONS["steps"]]
+    deviations = [PAPER_DEVIATIONS["steps"]]
     if cfg["bicubic_skip"]:
         deviations.insert(0, PAPER_DEVIATIONS["bicubic_skip"])
     if cfg["schedule"] == "cosine":
@@ -181,6 +182,11 @@ def build_card(
     images = state.get("images")  # what the run trained on (images with both sides >= the crop)
     if images is None and all(Path(d).is_dir() for d in cfg["data"]):
         images = sum(1 for d in cfg["data"] for p in Path(d).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg"))
+    folders = ", ".join(Path(d).name for d in cfg["data"])
+    deviations.insert(
+        1 if cfg["bicubic_skip"] else 0,
+        PAPER_DEVIATIONS["data"].format(images=f"{images or 'the'} images", folders=folders),
+    )
     where, hardware = trained_on(state)
     # older cards' hardware reads "AMD EPYC, 2 cores, ...", newer ones "2 CPU cores, Keras ..."
     earlier_where = {

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -365,6 +366,10 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     card = model_card("srresnet")
     assert card["summary"] == "SRResNet, pixel MSE 2 + 1, then L1 1 steps on 2 CPU cores"
     assert any("L1" in d for d in card["deviations_from_paper"])
+    # what it trained on, from the run's own state and folders
+    data_names = ", ".join(Path(d).name for d in cfg.data)
+    want = f"trained on {len(IMAGES)} images ({data_names}) instead of 350 k ImageNet images"
+    assert want in card["deviations_from_paper"]
     from srgan.cards import validation_points
 
     points = validation_points(card)  # each run continues where the one before stopped
