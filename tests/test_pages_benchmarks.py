@@ -14,6 +14,7 @@ import pytest
 from pages import benchmarks as page
 from pages.charts import METHOD_COLOURS, PALETTE, colours_for
 from srgan.architecture import stages_dot
+from srgan.reports import tables as report
 from srgan.store import benchmark_mean
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,65 +35,65 @@ def _mean(method: str, set_name: str, key: str) -> float:
 
 
 def test_set_table_has_one_row_per_method_and_no_missing_values():
-    assert page.set_names(BENCH) == SETS
+    assert report.set_names(BENCH) == SETS
     for set_name in SETS:
-        table = page.set_table(BENCH, set_name)
+        table = report.set_table(BENCH, set_name)
         assert list(table["method"]) == METHODS
         assert not table.isna().any(axis=None)
-        assert list(table[page.PSNR]) == [_mean(m, set_name, "psnr") for m in METHODS]
-        assert list(table[page.niqe_column("niqe_matlab")]) == [_mean(m, set_name, "niqe_matlab") for m in METHODS]
+        assert list(table[report.PSNR]) == [_mean(m, set_name, "psnr") for m in METHODS]
+        assert list(table[report.niqe_column("niqe_matlab")]) == [_mean(m, set_name, "niqe_matlab") for m in METHODS]
 
 
 def test_set_table_leaves_a_missing_value_empty_not_none():
     bench = copy.deepcopy(BENCH)
     del bench["results"]["ESPCN"]["Set5"]["mean"]["niqe_matlab"]
-    table = page.set_table(bench, "Set5")
-    matlab = table.set_index("method")[page.niqe_column("niqe_matlab")]
+    table = report.set_table(bench, "Set5")
+    matlab = table.set_index("method")[report.niqe_column("niqe_matlab")]
     assert math.isnan(matlab["ESPCN"]) and matlab.drop("ESPCN").notna().all()
-    assert table[page.niqe_column("niqe_matlab")].dtype == float  # NaN, shown as the placeholder; never "None"
+    assert table[report.niqe_column("niqe_matlab")].dtype == float  # NaN, shown as the placeholder; never "None"
 
 
 def test_psnr_gains_are_over_bicubic_on_the_same_set():
-    gains = page.psnr_gains(BENCH)
+    gains = report.psnr_gains(BENCH)
     assert set(gains["method"]) == set(METHODS) - {"bicubic"}
     for row in gains.itertuples():
         assert row.gain == pytest.approx(_mean(row.method, row.set, "psnr") - _mean("bicubic", row.set, "psnr"))
     no_bicubic = copy.deepcopy(BENCH)
     del no_bicubic["results"]["bicubic"]
-    assert page.psnr_gains(no_bicubic)["gain"].isna().all()
+    assert report.psnr_gains(no_bicubic)["gain"].isna().all()
 
 
 def test_niqe_key_prefers_the_matlab_model_where_every_method_has_it():
-    assert page.niqe_key(BENCH, "Set5") == "niqe_matlab"
+    assert report.niqe_key(BENCH, "Set5") == "niqe_matlab"
     bench = copy.deepcopy(BENCH)
     del bench["results"]["srgan"]["Set5"]["mean"]["niqe_matlab"]
-    assert page.niqe_key(bench, "Set5") == "niqe"  # never one model for some methods and another for others
+    assert report.niqe_key(bench, "Set5") == "niqe"  # never one model for some methods and another for others
     for sets in bench["results"].values():
         for r in sets.values():
             r["mean"].pop("niqe", None)
-    assert page.niqe_key(bench, "Set5") == "niqe_matlab"  # the one more methods have; srgan is left out
-    assert "srgan" not in set(page.perception_distortion(bench, "Set5")["method"])
+    assert report.niqe_key(bench, "Set5") == "niqe_matlab"  # the one more methods have; srgan is left out
+    assert "srgan" not in set(report.perception_distortion(bench, "Set5")["method"])
     for sets in bench["results"].values():
         for r in sets.values():
             r["mean"].pop("niqe_matlab", None)
-    assert page.niqe_key(bench, "Set5") is None
+    assert report.niqe_key(bench, "Set5") is None
 
 
 def test_perception_distortion_points_are_set_means_or_every_image():
     for set_name in SETS:
-        means = page.perception_distortion(BENCH, set_name)
+        means = report.perception_distortion(BENCH, set_name)
         assert list(means["method"]) == METHODS
         assert list(means["niqe"]) == [_mean(m, set_name, "niqe_matlab") for m in METHODS]
-        images = page.perception_distortion(BENCH, set_name, per_image=True)
+        images = report.perception_distortion(BENCH, set_name, per_image=True)
         assert len(images) == sum(len(BENCH["results"][m][set_name]["images"]) for m in METHODS)
     # SRResNet wins on distortion, SRGAN on perception: the tradeoff the chart is there to show
-    means = page.perception_distortion(BENCH, "Set5")
-    assert page.best_methods(means[~means["method"].str.endswith("+")]) == ("srresnet", "srgan")
-    assert page.best_methods(means) == ("srresnet+", "srgan")  # the self-ensemble sharpens SRResNet further
+    means = report.perception_distortion(BENCH, "Set5")
+    assert report.best_methods(means[~means["method"].str.endswith("+")]) == ("srresnet", "srgan")
+    assert report.best_methods(means) == ("srresnet+", "srgan")  # the self-ensemble sharpens SRResNet further
 
 
 def test_speed_points_give_srgan_the_time_of_its_network():
-    points = page.speed_points(SPEED, BENCH, "256x256", "Set14", page.SAME_NETWORK)
+    points = report.speed_points(SPEED, BENCH, "256x256", "Set14", report.SAME_NETWORK)
     srgan, srresnet = points[points["model"] == "srgan"], points[points["model"] == "srresnet"]
     assert len(srgan) == len(srresnet) > 0
     assert list(srgan["ms_per_output_mpx"]) == list(srresnet["ms_per_output_mpx"])
@@ -186,11 +187,16 @@ def _legend_points(fig: dict) -> dict[str, tuple[list, list]]:
 def test_benchmarks_page_has_a_table_per_set_without_none(weights):
     at = _run("pages/benchmarks.py")
     assert [t.label for t in at.tabs] == SETS
-    tables = [df for df in at.dataframe if "method" in df.value.columns and page.PSNR in df.value.columns]
+    tables = [df for df in at.dataframe if "method" in df.value.columns and report.PSNR in df.value.columns]
     assert len(tables) == len(SETS)
     for df, set_name in zip(tables, SETS, strict=True):
         assert list(df.value["method"]) == METHODS
-        assert list(df.value.columns) == ["method", page.PSNR, page.SSIM, *map(page.niqe_column, page.NIQE_MODELS)]
+        assert list(df.value.columns) == [
+            "method",
+            report.PSNR,
+            report.SSIM,
+            *map(report.niqe_column, report.NIQE_MODELS),
+        ]
         assert len(df.value.columns) <= 5  # fits the page: one small table per set
         assert not df.value.isna().any(axis=None), set_name
     for df in at.dataframe:  # a missing value would show as this, never as "None"
@@ -209,7 +215,7 @@ def test_benchmarks_page_shows_a_missing_value_as_a_dash_and_says_why(weights):
 def test_psnr_chart_shows_gains_over_bicubic(weights):
     at = _run("pages/benchmarks.py")
     (fig,) = _figure(at, "yaxis", "gain over bicubic")
-    gains = page.psnr_gains(BENCH)
+    gains = report.psnr_gains(BENCH)
     for trace in fig["data"]:
         expected = gains[gains["method"] == trace["name"]]
         assert _values(trace["x"]) == list(expected["set"])
@@ -223,7 +229,7 @@ def test_psnr_chart_without_bicubic_does_not_start_at_zero(weights):
     del bench["results"]["bicubic"]
     (weights / "benchmarks.json").write_text(json.dumps(bench))
     at = _run("pages/benchmarks.py")
-    (fig,) = [f for f in _figures(at) if f["layout"].get("yaxis", {}).get("title", {}).get("text") == page.PSNR]
+    (fig,) = [f for f in _figures(at) if f["layout"].get("yaxis", {}).get("title", {}).get("text") == report.PSNR]
     assert {t["type"] for t in fig["data"]} == {"scatter"}  # points: their axis fits the values, not 0
 
 
@@ -290,7 +296,7 @@ def test_cold_start_delta_reads_lower_is_better(weights):
 
 def test_paper_section_sets_the_papers_bicubic_psnr_beside_the_measured_one(weights):
     at = _run("pages/benchmarks.py")
-    paper = page.paper_number("bicubic", "Set5 PSNR")
+    paper = report.paper_number("bicubic", "Set5 PSNR")
     text = " ".join(m.value for m in at.markdown)
     measured = f"{_mean('bicubic', 'Set5', 'psnr'):.2f} dB / SSIM {_mean('bicubic', 'Set5', 'ssim'):.4f} here"
     assert f"Set5: {paper:.2f} dB in Table 2; {measured}" in text

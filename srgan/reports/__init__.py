@@ -1,0 +1,1 @@
+"""What the project reports about its models: the tables of its measured results (:mod:`.tables`)."""
