@@ -3,7 +3,7 @@
 Per shipped model ``<model>_x4.weights.h5`` (the generator), ``<model>_x4.onnx`` (its graph, made
 from the weights by ``srgan ship``) and ``<model>_x4.json`` (its model card); beside them
 ``benchmarks.json`` (``evaluate --benchmarks``), ``speed.json`` (``bench``), ``architecture.json``
-(``python -m srgan.architecture --write``) and ``previous/`` (what the last ``ship`` replaced).
+(``python -m srgan.reports.architecture --write``) and ``previous/`` (what the last ``ship`` replaced).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from srgan.architecture import describe, load_description
 from srgan.paths import PROJECT_ROOT
+from srgan.reports.architecture import describe, load_description
 
 COMMITTED = PROJECT_ROOT / "weights" / "architecture.json"
 
@@ -13,7 +13,7 @@ COMMITTED = PROJECT_ROOT / "weights" / "architecture.json"
 @pytest.mark.skipif(not COMMITTED.is_file(), reason="no weights/architecture.json")
 def test_committed_architecture_equals_the_models():
     saved = json.loads(COMMITTED.read_text())
-    # to rewrite it: python -m srgan.architecture --write
+    # to rewrite it: python -m srgan.reports.architecture --write
     assert saved == json.loads(json.dumps(describe(saved["bicubic_skip"])))
     assert saved["generator"]["parameters"] == 1_554_883
 

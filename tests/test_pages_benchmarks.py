@@ -13,8 +13,8 @@ import pytest
 
 from pages import benchmarks as page
 from pages.charts import METHOD_COLOURS, PALETTE, colours_for
-from srgan.architecture import stages_dot
 from srgan.reports import tables as report
+from srgan.reports.architecture import stages_dot
 from srgan.store import benchmark_mean
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,7 @@
 """Descriptions of the real Keras models for the architecture page: computed, never typed.
 
 :func:`describe` turns freshly built models into plain data. The dashboard reads that data from
-``weights/architecture.json`` (written by ``python -m srgan.architecture --write``; a test checks it
+``weights/architecture.json`` (written by ``python -m srgan.reports.architecture --write``; a test checks it
 equals what the models give now), or computes it in a child process where the file is missing or
 stale, so that its own process never loads TensorFlow (about 600 MB of memory).
 """
@@ -151,9 +151,9 @@ def load_description(bicubic_skip: bool = True) -> dict:
 
 
 def describe_in_subprocess(bicubic_skip: bool = True, timeout: float = 300) -> dict:
-    """:func:`describe`, computed by ``python -m srgan.architecture`` in a child process."""
-    cmd = [sys.executable, "-m", "srgan.architecture"] + (["--bicubic-skip"] if bicubic_skip else [])
-    root = Path(__file__).resolve().parents[1]
+    """:func:`describe`, computed by ``python -m srgan.reports.architecture`` in a child process."""
+    cmd = [sys.executable, "-m", "srgan.reports.architecture"] + (["--bicubic-skip"] if bicubic_skip else [])
+    root = Path(__file__).resolve().parents[2]  # the repository root, where `srgan` imports
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root)
     if res.returncode != 0:
         raise RuntimeError(f"describing the models failed: {res.stderr.strip()[-2000:]}")
@@ -161,8 +161,8 @@ def describe_in_subprocess(bicubic_skip: bool = True, timeout: float = 300) -> d
 
 
 if __name__ == "__main__":
-    # python -m srgan.architecture [--bicubic-skip]: print the description as JSON
-    # python -m srgan.architecture --write: write weights/architecture.json for the shipped models' setting
+    # python -m srgan.reports.architecture [--bicubic-skip]: print the description as JSON
+    # python -m srgan.reports.architecture --write: write weights/architecture.json for the shipped models' setting
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
