@@ -51,7 +51,7 @@ def _csv_rows(path: Path) -> list[dict]:
 
 
 def _schedule_detail(cfg: dict) -> str:
-    """The learning-rate schedule in words, with the run's planned length (see training._lr_schedule)."""
+    """The learning-rate schedule in words, with the run's planned length (see training.config.lr_schedule)."""
     lr, steps = cfg["learning_rate"], cfg["steps"]
     if cfg["schedule"] == "step":
         return f"{lr:g} until step {steps // 2}, then {lr * 0.1:g} (planned {steps} steps)"
