@@ -16,7 +16,7 @@ import streamlit as st
 from pages.charts import BICUBIC_COLOUR, colours_for, perception_distortion_figure, table_columns
 from pages.common import page_errors
 from srgan.inference import Upscaler
-from srgan.metrics import PROTOCOL
+from srgan.quality.metrics import PROTOCOL
 from srgan.reports.tables import (
     NIQE_MODELS,
     PAPER,

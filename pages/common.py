@@ -12,8 +12,8 @@ from contextlib import contextmanager, suppress
 import streamlit as st
 
 from srgan.inference import InferenceSlots, Upscaler
+from srgan.model.weights_file import check_generator_weights
 from srgan.store import MODEL_NAMES, model_card, weights_path
-from srgan.weights_file import check_generator_weights
 
 INFERENCE_SLOTS = 1  # upscales at once in this server process (2 cores: one uses both)
 APP_TILE = 96  # smaller than the CLI's default: the engine's working memory follows the window (128x128 here)
@@ -110,7 +110,7 @@ def _load_problem(name: str, version: tuple[int, int]) -> str | None:
     are checked without building the model, which takes memory only once it is used."""
     try:
         check_generator_weights(weights_path(name), Upscaler.card_architecture(name))
-    except (ValueError, OSError) as e:  # srgan.weights_file.WeightsError is a ValueError
+    except (ValueError, OSError) as e:  # srgan.model.weights_file.WeightsError is a ValueError
         LOG.warning("Model %s is unavailable: %s", name, e)
         return one_line(e)
     return None
@@ -169,7 +169,7 @@ def card_summary(name: str) -> str:
 @st.cache_resource(show_spinner=False)
 def get_peer_upscalers() -> dict[str, Upscaler]:
     """The OpenCV peers (FSRCNN, ESPCN, LapSRN) where opencv-contrib and their models are installed."""
-    from srgan.peers import peer_upscalers
+    from srgan.quality.peers import peer_upscalers
 
     try:
         return peer_upscalers()

@@ -32,8 +32,8 @@ from pages.common import (
 from pages.compare_view import compare_html, media_url, show_compare
 from srgan.compare import Comparison, Panel, comparison_png, crop_centre, example_images, run_comparison
 from srgan.image_io import IMAGE_EXTENSIONS, ImageLoadError, Picture, image_size, load_image
-from srgan.metrics import PROTOCOL
-from srgan.niqe import MIN_SIDE as NIQE_MIN_SIDE
+from srgan.quality.metrics import PROTOCOL
+from srgan.quality.niqe import MIN_SIDE as NIQE_MIN_SIDE
 
 UPLOAD_TYPES = tuple(ext.lstrip(".") for ext in IMAGE_EXTENSIONS)
 COMPARE_HEIGHT = 720  # px of the compare view

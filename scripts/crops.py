@@ -3,7 +3,7 @@
 The images are scikit-image's bundled examples (licence-free to show), taken as HR, downsampled x4
 by the protocol and upscaled by each model; each panel is a 64x64 crop enlarged 3x (nearest).
 Per image and model it prints PSNR (Y, dB), NIQE (lower is better) and the sub-pixel grid offset
-(srgan.metrics.grid_offset against HR, Y grey levels; bicubic and HR have ~0), which is how GAN
+(srgan.quality.metrics.grid_offset against HR, Y grey levels; bicubic and HR have ~0), which is how GAN
 snapshots (train --keep-every) were compared before shipping one.
 Usage: python scripts/crops.py [-o docs/srgan_crops.png] [--weights LABEL=FILE.weights.h5 ...]
 """
@@ -43,8 +43,8 @@ def main() -> None:
     from srgan.compare import example_images, run_comparison, side_by_side
     from srgan.image_io import Picture
     from srgan.inference import Upscaler
-    from srgan.metrics import grid_offset
-    from srgan.niqe import niqe
+    from srgan.quality.metrics import grid_offset
+    from srgan.quality.niqe import niqe
     from srgan.store import weights_path
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -67,7 +67,7 @@ def tail(window: int = 160) -> None:
     """Seconds per window (best of 3 after a warm-up) of the trained layout and the inference layout."""
     import tensorflow as tf
 
-    from srgan.models import build_generator, inference_generator
+    from srgan.model.models import build_generator, inference_generator
     from srgan.store import weights_path
 
     g = build_generator(bicubic_skip=True)

@@ -14,10 +14,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from srgan.engines.openvino_engine import native_bf16
-from srgan.evaluation import precision_gap
 from srgan.files import write_text_atomic
 from srgan.machine import machine_info
 from srgan.paths import benchmark_root, data_dir
+from srgan.quality.suites import precision_gap
 from srgan.store import card_path, model_card
 
 

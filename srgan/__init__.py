@@ -1,7 +1,7 @@
 """SRGAN Studio: SRResNet / SRGAN x4 super-resolution (Ledig et al., CVPR 2017) in Keras 3.
 
 Importing this package is cheap: TensorFlow/Keras are only imported by the modules
-that need them (``models``, ``losses``, ``vgg``, ``training``, ``inference``).
+that need them (``model.models``, ``losses``, ``vgg``, ``training``, ``inference``).
 """
 
 __version__ = "0.1.0"

@@ -32,7 +32,7 @@ from srgan import SCALE
 from srgan.machine import cpu_peak
 
 if TYPE_CHECKING:
-    from srgan.evaluation import Method
+    from srgan.quality.suites import Method
 
 SIZES = ((64, 64), (128, 128), (256, 256), (512, 512), (1024, 768))  # LR (width, height)
 TIME_BUDGET_S = 20.0  # extra runs beyond the minimum are made while they fit in this budget
@@ -90,7 +90,7 @@ def conv_flops(generator, probe: int = 8) -> list[dict]:
     """
     import keras
 
-    from srgan.models import BicubicUpsample, RowShiftedConv2D
+    from srgan.model.models import BicubicUpsample, RowShiftedConv2D
 
     kinds = keras.layers.Conv2D | BicubicUpsample | RowShiftedConv2D
     convs = [layer for layer in generator.layers if isinstance(layer, kinds)]
@@ -300,10 +300,10 @@ def run_bench(
     import cv2
 
     from srgan.engines.openvino_engine import native_bf16
-    from srgan.evaluation import upscaler_method
     from srgan.images import upscale_bicubic
     from srgan.inference import DEFAULT_TILE, DEFAULT_TILE_PAD, Upscaler
     from srgan.machine import machine_info
+    from srgan.quality.suites import upscaler_method
     from srgan.store import onnx_path
 
     log = log or (lambda _msg: None)
@@ -335,7 +335,7 @@ def run_bench(
         f"model load in a warm process (OpenVINO): {result['warm_load_seconds']:.2f} s; NumPy sgemm {sgemm:.1f} GFLOP/s"
     )
 
-    from srgan.models import build_generator, inference_generator
+    from srgan.model.models import build_generator, inference_generator
 
     arch = Upscaler.card_architecture(model)
     generator = build_generator(**arch)
@@ -372,7 +372,7 @@ def run_bench(
         None,  # OpenCV's cubic has a = -0.75, not the protocol's PIL bicubic (a = -0.5): no quality entry
     )
     if with_peers:
-        from srgan.peers import opencv_peers
+        from srgan.quality.peers import opencv_peers
 
         peers, peer_skips = opencv_peers()
         methods.update({name: (m, name) for name, m in peers.items()})
@@ -413,7 +413,7 @@ def run_bench(
 def _onnx_file(model: str, folder: Path) -> Path:
     """An ONNX file of ``model``'s weights in ``folder`` (where no committed graph exists, as in tests)."""
     from srgan.inference import Upscaler
-    from srgan.onnx_export import export_onnx
+    from srgan.model.onnx_export import export_onnx
     from srgan.store import weights_path
 
     return export_onnx(weights_path(model), folder / f"{model}.onnx", Upscaler.card_architecture(model))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from srgan import SCALE
 from srgan.files import sha256_file, write_bytes_atomic, write_text_atomic
-from srgan.onnx_export import onnx_bytes
+from srgan.model.onnx_export import onnx_bytes
 from srgan.store import SHIPPED_FILES, card_beside, card_path, onnx_path, previous_dir, shipped_file, weights_path
 
 PAPER_DEVIATIONS = {
@@ -68,7 +68,7 @@ def trained_on(state: dict) -> tuple[str, str]:
     """
     hw = state.get("hardware")
     if not hw:
-        from srgan.evaluation import machine_info
+        from srgan.quality.suites import machine_info
 
         return "2 CPU cores", machine_info()
     device = hw["device"]
@@ -128,7 +128,7 @@ def build_card(
     generator was kept at, when that is before the run's last step (the card's steps, losses,
     validation curve and hours then stop there)."""
     from srgan.checkpoint import latest_state
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     state = latest_state(run)  # the newest good checkpoint's (any layout)
     cfg = state["config"]
@@ -283,9 +283,9 @@ def ship(
     weights already shipped keeps their metrics.
     """
     from srgan.checkpoint import latest_state
-    from srgan.evaluation import evaluate_sets, upscaler_method
     from srgan.inference import Upscaler
-    from srgan.metrics import PROTOCOL
+    from srgan.quality.metrics import PROTOCOL
+    from srgan.quality.suites import evaluate_sets, upscaler_method
 
     run = Path(run)
     src, at_step = source_weights(run, which)

@@ -20,9 +20,9 @@ from srgan import SCALE
 from srgan.image_io import Picture, encode_png, load_image
 from srgan.images import downscale, modcrop, to_float, to_uint16
 from srgan.inference import Upscaler
-from srgan.metrics import STRIP_ROWS, evaluate_pair, rgb_to_y
-from srgan.niqe import MIN_SIDE as NIQE_MIN_SIDE
-from srgan.niqe import matlab_model_path, niqe
+from srgan.quality.metrics import STRIP_ROWS, evaluate_pair, rgb_to_y
+from srgan.quality.niqe import MIN_SIDE as NIQE_MIN_SIDE
+from srgan.quality.niqe import matlab_model_path, niqe
 
 ERROR_MAP_SIDE = 384  # error maps are kept as block means no larger than this (a cell per few screen pixels)
 MIN_HR_SIDE = SCALE * 4  # smallest HR side the app downsamples (a 4x4 LR)

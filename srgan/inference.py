@@ -24,8 +24,8 @@ from srgan.engines.bicubic import BicubicEngine
 from srgan.ensemble import ensemble_name, self_ensemble
 from srgan.image_io import Picture
 from srgan.images import resize_bicubic, to_float, to_uint8, to_uint16
+from srgan.model.weights_file import check_generator_weights
 from srgan.store import MODEL_NAMES, model_card, onnx_path, weights_path
-from srgan.weights_file import check_generator_weights
 
 __all__ = ["ENGINES", "PRECISIONS", "InferenceSlots", "Upscaler", "WeightsMissing", "tile_windows"]
 
@@ -67,7 +67,7 @@ class Upscaler:
     Args:
         model: one of :data:`MODEL_NAMES`.
         weights: a ``.weights.h5`` file to use instead of the shipped one (checked against the
-            architecture first: :class:`srgan.weights_file.WeightsError` names the file and layer).
+            architecture first: :class:`srgan.model.weights_file.WeightsError` names the file and layer).
         tile, tile_pad: tile size and context in LR pixels (see :func:`tile_windows`).
         architecture: generator keyword arguments; by default read from the model card.
         engine: ``openvino`` (default; the shipped ONNX graph, or one made from ``weights``) or

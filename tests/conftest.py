@@ -44,7 +44,7 @@ def smooth_image(h: int, w: int, seed: int = 0) -> np.ndarray:
 @pytest.fixture(scope="session")
 def tiny_weights_dir(tmp_path_factory):
     """A weights folder with tiny 'srresnet' and 'srgan' generators and their model cards."""
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     folder = tmp_path_factory.mktemp("weights")
     for seed, name in enumerate(("srresnet", "srgan")):

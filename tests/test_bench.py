@@ -11,7 +11,7 @@ from srgan.machine import cpu_peak
 
 
 def test_flops_match_the_closed_form_of_the_paper_generator():
-    from srgan.models import build_generator, inference_generator
+    from srgan.model.models import build_generator, inference_generator
 
     c, b = 64, 16
     closed = 2 * (

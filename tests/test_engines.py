@@ -21,7 +21,7 @@ def _random_generator(path, arch: dict, seed: int = 0) -> None:
     per-map slopes are exercised), saved to ``path``."""
     import keras
 
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
@@ -99,7 +99,7 @@ def test_auto_precision_follows_what_the_cpu_has(tmp_path, monkeypatch, features
 @pytest.mark.parametrize("model", ["srresnet", "srgan"])
 def test_committed_onnx_graphs_are_made_from_the_committed_weights(model):
     # the graphs can never drift from the weights: rebuilt from the .weights.h5, byte for byte
-    from srgan.onnx_export import onnx_bytes
+    from srgan.model.onnx_export import onnx_bytes
     from srgan.store import model_card
 
     if not weights_path(model).is_file():

@@ -145,7 +145,7 @@ def test_cli_evaluate_with_ensemble_names_the_method_plus(tiny_weights, images, 
 
 
 def test_cli_benchmarks_with_ensemble_adds_the_plus_rows(tiny_weights, tmp_path, monkeypatch):
-    import srgan.evaluation
+    import srgan.quality.suites
 
     (tmp_path / "data" / "benchmark").mkdir(parents=True)
     monkeypatch.setenv("SRGAN_DATA", str(tmp_path / "data"))
@@ -156,7 +156,7 @@ def test_cli_benchmarks_with_ensemble_adds_the_plus_rows(tiny_weights, tmp_path,
         ran.update({name: m(lr).shape for name, m in methods.items()})
         return {"results": {}}
 
-    monkeypatch.setattr(srgan.evaluation, "run_benchmarks", fake_run_benchmarks)
+    monkeypatch.setattr(srgan.quality.suites, "run_benchmarks", fake_run_benchmarks)
     assert main(["evaluate", "--benchmarks", "--ensemble", "--json", str(tmp_path / "b.json")]) == 0
     assert {"bicubic", "srresnet", "srresnet+", "srgan", "srgan+"} <= set(ran)
     assert all(shape == (32, 32, 3) for shape in ran.values())

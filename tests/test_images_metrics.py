@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from srgan.images import downscale, enlarge_nearest, modcrop, to_uint8, upscale_bicubic
-from srgan.metrics import grid_offset, psnr, rgb_to_y, ssim
+from srgan.quality.metrics import grid_offset, psnr, rgb_to_y, ssim
 from tests.conftest import requires_data, smooth_image
 
 
@@ -43,7 +43,7 @@ def test_psnr_edge_cases_and_known_value():
 def test_ssim_in_strips_equals_skimage_on_the_whole_image():
     from skimage.metrics import structural_similarity
 
-    from srgan import metrics
+    from srgan.quality import metrics
 
     hr = smooth_image(700, 530, seed=1)
     noise = np.random.default_rng(0).integers(-9, 10, hr.shape)
@@ -64,7 +64,7 @@ def test_ssim_in_strips_equals_skimage_on_the_whole_image():
 
 
 def test_psnr_in_strips_equals_the_whole_image_formula():
-    from srgan.metrics import STRIP_ROWS, rgb_to_y
+    from srgan.quality.metrics import STRIP_ROWS, rgb_to_y
 
     hr = smooth_image(700, 530, seed=3)
     sr = np.clip(hr.astype(int) + np.random.default_rng(1).integers(-12, 13, hr.shape), 0, 255).astype(np.uint8)

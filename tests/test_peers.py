@@ -1,7 +1,7 @@
 import pytest
 
 from srgan.paths import data_dir
-from srgan.peers import opencv_peers
+from srgan.quality.peers import opencv_peers
 from tests.conftest import requires_data
 
 
@@ -21,7 +21,7 @@ def test_peers_reproduce_their_published_sanity_numbers():
 
     if not hasattr(cv2, "dnn_superres"):
         pytest.skip("needs opencv-contrib-python-headless (cv2.dnn_superres)")
-    from srgan.evaluation import evaluate_folder
+    from srgan.quality.suites import evaluate_folder
 
     methods, skipped = opencv_peers()
     assert not skipped, skipped

@@ -27,9 +27,9 @@ def test_default_pad_tiles_without_seams_on_the_real_model():
 
 @requires_data
 def test_shipped_model_beats_bicubic_as_its_card_says():
-    from srgan.evaluation import evaluate_folder, upscaler_method
     from srgan.images import upscale_bicubic
     from srgan.paths import benchmark_dir
+    from srgan.quality.suites import evaluate_folder, upscaler_method
 
     card = json.loads((PROJECT_ROOT / "weights" / "srresnet_x4.json").read_text())
     sr = evaluate_folder(benchmark_dir("Set5"), upscaler_method(Upscaler("srresnet")))["mean"]

@@ -49,7 +49,7 @@ def test_a_truncated_generator_is_not_shipped(run, tmp_path, capsys):
 
 
 def test_a_generator_with_nan_weights_is_not_shipped(run, tmp_path, capsys):
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     g = build_generator(**TINY)
     g.set_weights([np.full_like(w, np.nan) for w in g.get_weights()])

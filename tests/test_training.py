@@ -43,7 +43,7 @@ def _log(run, column):
 
 def test_pretrain_decreases_the_loss_and_writes_loadable_weights(tmp_path):
     from srgan.checkpoint import latest
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
     from srgan.training import train
 
     result = train(_cfg(tmp_path), images=IMAGES, quiet=True)
@@ -71,7 +71,7 @@ def test_resume_continues_from_the_saved_step(tmp_path):
 
 
 def test_snapshots_keep_the_generator_every_k_steps(tmp_path):
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
     from srgan.training import train
 
     train(_cfg(tmp_path, steps=5, keep_every=2), images=IMAGES, quiet=True)
@@ -297,7 +297,7 @@ def test_init_or_vgg_weights_that_cannot_load_are_named_in_one_line(tmp_path, ca
     from PIL import Image
 
     from srgan.cli import main
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     data = tmp_path / "data"
     data.mkdir()
@@ -412,7 +412,7 @@ def test_cards_say_where_each_run_trained(tmp_path):
     from dataclasses import asdict
 
     from srgan.cards import build_card
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     weights = tmp_path / "g.weights.h5"
     build_generator(**TINY).save_weights(weights)

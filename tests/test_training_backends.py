@@ -41,7 +41,7 @@ def test_a_jax_gan_step_matches_the_tensorflow_step(tmp_path):
     import keras
 
     from srgan.images import downscale
-    from srgan.models import build_discriminator, build_generator
+    from srgan.model.models import build_discriminator, build_generator
 
     init = tmp_path / "init"
     init.mkdir()
@@ -77,7 +77,7 @@ def test_a_jax_gan_step_matches_the_tensorflow_step(tmp_path):
 
 @requires_jax
 def test_srgan_train_runs_on_jax_resumes_and_its_weights_load_in_tensorflow(tmp_path):
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     data, val = tmp_path / "data", tmp_path / "val"
     data.mkdir()

@@ -9,13 +9,13 @@ from PIL import Image
 
 from srgan.cli import main
 from srgan.inference import ENGINES, Upscaler
-from srgan.weights_file import WeightsError, check_generator_weights, generator_weight_shapes, read_weight_shapes
+from srgan.model.weights_file import WeightsError, check_generator_weights, generator_weight_shapes, read_weight_shapes
 from tests.conftest import TINY, smooth_image
 
 
 @pytest.mark.parametrize("arch", [{"num_blocks": 2, "channels": 8}, {"num_blocks": 16, "channels": 64}])
 def test_the_stated_layout_is_keras_own(tmp_path, arch):
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     path = tmp_path / "g.weights.h5"
     build_generator(**arch, bicubic_skip=True).save_weights(path)
@@ -31,7 +31,7 @@ def _broken_files(tiny_weights_dir, tmp_path) -> dict:
     for label, content in files.items():
         out[label] = tmp_path / f"{label.replace(' ', '_')}.weights.h5"
         out[label].write_bytes(content)
-    from srgan.models import build_generator
+    from srgan.model.models import build_generator
 
     out["wrong architecture"] = tmp_path / "wide.weights.h5"
     build_generator(num_blocks=2, channels=16).save_weights(out["wrong architecture"])

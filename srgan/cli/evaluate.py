@@ -8,7 +8,7 @@ from srgan.cli.common import EXIT_FAILED, CLIError, err, make_upscaler, write_js
 
 
 def cmd_evaluate(args) -> int:
-    from srgan.evaluation import evaluate_folder, upscaler_method
+    from srgan.quality.suites import evaluate_folder, upscaler_method
 
     if args.benchmarks:
         return _benchmarks(args)
@@ -48,11 +48,11 @@ def cmd_evaluate(args) -> int:
 def _benchmarks(args) -> int:
     """Every available method on Set5, Set14 and BSD100 -> a benchmarks JSON file; with ``--ensemble``
     also each learned model self-ensembled (``srresnet+``, ``srgan+``, sharing the model's engine)."""
-    from srgan.evaluation import run_benchmarks, upscaler_method
     from srgan.images import upscale_bicubic
     from srgan.inference import Upscaler, WeightsMissing
     from srgan.paths import benchmark_root, data_dir
-    from srgan.peers import opencv_peers
+    from srgan.quality.peers import opencv_peers
+    from srgan.quality.suites import run_benchmarks, upscaler_method
     from srgan.store import benchmarks_path
 
     if not benchmark_root().is_dir():

@@ -15,7 +15,7 @@ def cmd_export(args) -> int:
         raise CLIError("bicubic has no model to export: choose --model srresnet or srgan")
     if args.format == "onnx":
         return _export_onnx(args, out)
-    from srgan.export import export_saved_model
+    from srgan.model.export import export_saved_model
 
     if out.exists() and not out.is_dir():
         raise CLIError(f"{out} is a file; a SavedModel is a folder: choose another path")
@@ -27,7 +27,7 @@ def cmd_export(args) -> int:
 
 
 def _export_onnx(args, out: Path) -> int:
-    from srgan.onnx_export import export_onnx
+    from srgan.model.onnx_export import export_onnx
     from srgan.store import model_card, weights_path
 
     weights = Path(args.weights) if args.weights else weights_path(args.model)

@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.set_defaults(func=cmd_train)
 
-    from srgan.export import SERVING_MAX_PIXELS
+    from srgan.model.export import SERVING_MAX_PIXELS
 
     sp = sub.add_parser("export", help="write a TensorFlow SavedModel (TensorFlow Serving) or an ONNX graph")
     sp.add_argument("output", metavar="OUT", help="SavedModel folder or .onnx file to write (must not exist)")

@@ -5,7 +5,7 @@ float32 (4h, 4w, 3) in [0, 1] (clipped). :class:`srgan.inference.Upscaler` tiles
 windows, calls the engine on each and stitches the results; it knows nothing else about engines.
 
 - ``openvino`` (default): the committed ONNX graph (``weights/<model>_x4.onnx``, see
-  :mod:`srgan.onnx_export`) compiled by OpenVINO, in float32 or bfloat16 (``precision``); never
+  :mod:`srgan.model.onnx_export`) compiled by OpenVINO, in float32 or bfloat16 (``precision``); never
   imports TensorFlow.
 - ``keras``: the Keras model on the Keras backend in use (TensorFlow or JAX): training's own
   model, the reference in tests, optionally XLA-compiled.
@@ -55,7 +55,7 @@ def make_engine(
         from srgan.engines.openvino_engine import OpenVINOEngine
 
         if onnx is None:
-            from srgan.onnx_export import onnx_bytes
+            from srgan.model.onnx_export import onnx_bytes
 
             return OpenVINOEngine(onnx_bytes(weights, architecture), precision)
         return OpenVINOEngine(Path(onnx), precision)

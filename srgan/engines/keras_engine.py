@@ -11,7 +11,7 @@ from srgan.images import sr_to_unit
 
 
 class KerasEngine:
-    """The generator of ``weights`` in :func:`srgan.models.inference_generator`'s layout, on the
+    """The generator of ``weights`` in :func:`srgan.model.models.inference_generator`'s layout, on the
     Keras backend in use (TensorFlow: a ``tf.function``, XLA-compiled with ``xla``). float32 only."""
 
     name = "keras"
@@ -22,7 +22,7 @@ class KerasEngine:
         import keras
 
         from srgan import SCALE
-        from srgan.models import build_generator, inference_generator
+        from srgan.model.models import build_generator, inference_generator
 
         arch = {k: architecture[k] for k in ("num_blocks", "channels", "bicubic_skip") if k in architecture}
         self.generator = build_generator(scale=SCALE, **arch)

@@ -123,7 +123,7 @@ def describe(bicubic_skip: bool = True) -> dict:
     {"generator": {"parameters", "stages", "dot", "layers"}, "discriminator": {"parameters", "layers"}};
     "dot" is :func:`stages_dot` of the stages, the drawing the page shows.
     """
-    from srgan.models import build_discriminator, build_generator
+    from srgan.model.models import build_discriminator, build_generator
 
     g, d = build_generator(bicubic_skip=bicubic_skip), build_discriminator()
     stages = generator_stages(g)

@@ -128,7 +128,7 @@ class RunCheckpoints:
 
     def init_from(self, weights: str | Path) -> None:
         """Start from a generator weights file (checked first: one line names the file and its problem)."""
-        from srgan.weights_file import check_generator_weights
+        from srgan.model.weights_file import check_generator_weights
 
         arch = {"num_blocks": self.cfg.num_blocks, "channels": self.cfg.channels, "bicubic_skip": self.cfg.bicubic_skip}
         check_generator_weights(weights, arch)

@@ -47,7 +47,7 @@ class Trainer(RunCheckpoints):
     ):
         import keras
 
-        from srgan.models import build_discriminator, build_generator
+        from srgan.model.models import build_discriminator, build_generator
 
         self.cfg, self.quiet = cfg, quiet
         self._log = log or _stderr
@@ -137,9 +137,9 @@ class Trainer(RunCheckpoints):
     # --- validation and logging -------------------------------------------------------------
 
     def validate(self) -> dict[str, float]:
-        """Mean Y-PSNR/SSIM (the protocol of :mod:`srgan.metrics`) on the validation folder."""
+        """Mean Y-PSNR/SSIM (the protocol of :mod:`srgan.quality.metrics`) on the validation folder."""
         from srgan.images import sr_to_unit, to_uint8
-        from srgan.metrics import psnr, ssim
+        from srgan.quality.metrics import psnr, ssim
 
         self._sync_variables()
         p, s = [], []

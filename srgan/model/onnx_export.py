@@ -1,6 +1,6 @@
 """The generator as an ONNX graph, written by code from its ``.weights.h5`` (no Keras, no tf2onnx).
 
-The graph is the inference layout of :func:`srgan.models.inference_generator`, so it computes the
+The graph is the inference layout of :func:`srgan.model.models.inference_generator`, so it computes the
 same function as the Keras model (tested to float rounding):
 
 - input ``lr``: float32 (N, H, W, 3) RGB in [0, 1], any H and W;
@@ -10,7 +10,7 @@ same function as the Keras model (tested to float rounding):
 Inside it runs NCHW (ONNX's layout): batch norm folded into the convolution before it, PReLU with
 one slope per map, pixel shuffle as ``DepthToSpace`` in DCR mode (TensorFlow's ``depth_to_space``
 order), the last PReLU and the 9x9 tail moved before the last shuffle
-(:func:`srgan.kernels.tail_kernel_at_half_resolution`), and the bicubic skip as its fixed 5x5
+(:func:`srgan.model.kernels.tail_kernel_at_half_resolution`), and the bicubic skip as its fixed 5x5
 convolution on the edge-padded LR. The same weights always give the same bytes, so a committed
 graph can be checked against its weights file byte for byte.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from srgan import SCALE
-from srgan.kernels import bicubic_kernel, tail_kernel_at_half_resolution
+from srgan.model.kernels import bicubic_kernel, tail_kernel_at_half_resolution
 
 OPSET = 17
 BN_EPSILON = 1e-3  # Keras BatchNormalization's default, which build_generator uses
@@ -36,7 +36,7 @@ def _fold_bn(kernel: np.ndarray, bias: np.ndarray, bn: list[np.ndarray]) -> tupl
 
 
 def generator_graph(weights: dict[str, list], bicubic_skip: bool, scale: int = SCALE, name: str = "generator"):
-    """An ``onnx.ModelProto`` from :func:`srgan.weights_file.read_generator_arrays`' arrays."""
+    """An ``onnx.ModelProto`` from :func:`srgan.model.weights_file.read_generator_arrays`' arrays."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -114,7 +114,7 @@ def generator_graph(weights: dict[str, list], bicubic_skip: bool, scale: int = S
 
 def onnx_bytes(weights_path: str | Path, architecture: dict | None = None) -> bytes:
     """The serialised ONNX graph of a generator weights file (see the module doc)."""
-    from srgan.weights_file import read_generator_arrays
+    from srgan.model.weights_file import read_generator_arrays
 
     architecture = architecture or {}
     arrays = read_generator_arrays(weights_path, architecture)

@@ -1,6 +1,6 @@
 """Fixed and rewritten convolution kernels of the generator, in plain NumPy.
 
-Shared by the Keras model (:mod:`srgan.models`) and the ONNX graph (:mod:`srgan.onnx_export`),
+Shared by the Keras model (:mod:`srgan.model.models`) and the ONNX graph (:mod:`srgan.model.onnx_export`),
 which must not import Keras. Kernels are float32 (k, k, C_in, C_out), Keras' layout.
 """
 

@@ -20,7 +20,7 @@ import numpy as np
 from keras import layers, ops
 
 from srgan import SCALE
-from srgan.kernels import bicubic_kernel, cubic_weights, tail_kernel_at_half_resolution
+from srgan.model.kernels import bicubic_kernel, cubic_weights, tail_kernel_at_half_resolution
 
 __all__ = [  # the kernels are re-exported: they belong to these layers
     "BicubicUpsample",

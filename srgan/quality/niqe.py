@@ -34,7 +34,7 @@ from scipy import ndimage
 from scipy.special import gamma as gamma_fn
 
 from srgan.images import resize_bicubic
-from srgan.metrics import rgb_to_y
+from srgan.quality.metrics import rgb_to_y
 
 PATCH = 96  # paper: 96x96 patches
 MIN_SIDE = 2 * PATCH  # below this too few patches are left for a stable covariance
@@ -124,7 +124,7 @@ def pristine_model() -> tuple[np.ndarray, np.ndarray]:
     return m["pop_mu"].ravel().astype(np.float64), m["pop_cov"].astype(np.float64)
 
 
-MATLAB_MODEL = Path(__file__).resolve().parent / "data" / "niqe_matlab_pristine.npz"
+MATLAB_MODEL = Path(__file__).resolve().parents[1] / "data" / "niqe_matlab_pristine.npz"
 
 
 def matlab_model_path() -> Path | None:

@@ -2,7 +2,7 @@
 
 Keras 3 stores a functional model's weights as ``layers/<class name>[_<n>]/vars/<i>`` datasets,
 numbered per class in the model's layer order (deterministic: the same model code gives the same
-paths). :func:`generator_weight_shapes` states that layout for :func:`srgan.models.build_generator`
+paths). :func:`generator_weight_shapes` states that layout for :func:`srgan.model.models.build_generator`
 without importing Keras (a test compares it with Keras' own file), so every engine can refuse a
 damaged file or one of another architecture in one line that names the file and the first layer
 that does not fit, instead of a tensor dump or, worse, a silently wrong model.
