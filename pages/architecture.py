@@ -6,8 +6,8 @@ import streamlit as st
 
 from pages.charts import table_columns
 from pages.common import page_errors
-from srgan.cards import validation_points
 from srgan.reports.architecture import load_description, short_layer_name
+from srgan.reports.cards import validation_points
 from srgan.store import benchmark_mean, model_card
 
 

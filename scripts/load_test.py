@@ -93,7 +93,7 @@ def memory_of(pid: int) -> dict[str, float]:
 
 def hr_image(size: int, seed: int) -> np.ndarray:
     """A distinct uint8 (size, size, 3) RGB image per seed."""
-    from srgan.bench import bench_image
+    from srgan.reports.costs import bench_image
 
     img = bench_image(size, size, seed=seed).astype(np.int16)
     return np.clip(img + np.int16(seed * 23 % 80) - 40, 0, 255).astype(np.uint8)

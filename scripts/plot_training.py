@@ -21,7 +21,7 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from srgan.cards import validation_points
+    from srgan.reports.cards import validation_points
     from srgan.store import benchmark_mean, card_path
 
     p = argparse.ArgumentParser(description=__doc__)

@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main() -> None:
-    from srgan.bench import bench_image
     from srgan.image_io import Picture
     from srgan.inference import Upscaler
     from srgan.machine import machine_info
+    from srgan.reports.costs import bench_image
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="srresnet")

@@ -270,7 +270,7 @@ def test_benchmarks_page_shows_speed_and_the_quality_speed_chart(app, tiny_weigh
     import json
     import shutil
 
-    from srgan.bench import run_bench
+    from srgan.reports.speed import run_bench
 
     speed = run_bench(sizes=((16, 16),), min_runs=1, budget_s=0, with_peers=False, cold_start=False)
     (tiny_weights / "speed.json").write_text(json.dumps(speed))
@@ -371,7 +371,10 @@ def test_damaged_weights_file_falls_back_and_names_the_file(app, tiny_weights_di
 
 @pytest.mark.parametrize(
     ("target", "page"),
-    [("srgan.compare.run_comparison", "pages/upscale.py"), ("srgan.cards.validation_points", "pages/architecture.py")],
+    [
+        ("srgan.compare.run_comparison", "pages/upscale.py"),
+        ("srgan.reports.cards.validation_points", "pages/architecture.py"),
+    ],
 )
 def test_unexpected_error_in_a_page_is_one_line(app, monkeypatch, caplog, target, page):
     def boom(*args, **kwargs):

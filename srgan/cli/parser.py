@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     sp.set_defaults(func=cmd_evaluate)
 
-    from srgan.bench import SIZES
+    from srgan.reports.speed import SIZES
 
     sp = sub.add_parser("bench", help="speed and memory of the generator, bicubic and the OpenCV peers")
     model_flags(sp, engine=False, weights=False)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from srgan.bench import quality_vs_speed
 from srgan.paths import BENCHMARK_SETS
+from srgan.reports.speed import quality_vs_speed
 
 PAPER = pd.DataFrame(  # Ledig et al. 2017, Table 2 (x4; daala PSNR/SSIM: SSIM not comparable with ours)
     [

@@ -10,17 +10,13 @@ FP32 peak (from the CPU's clock, vector width and core count) and a measured Num
 *FLOP floors* per size; the CLI's cold start, its marginal time on a 256x256 LR over a 16x16 one,
 and its peak RSS on a large LR, each in a fresh process.
 
-Every number here is measured when :func:`run_bench` runs; nothing is stored in the code.
+Every number here is measured when :func:`run_bench` runs; nothing is stored in the code. The
+measuring tools are in :mod:`srgan.reports.costs`, the CLI's runs in :mod:`srgan.reports.speed_cli`.
 """
 
 from __future__ import annotations
 
-import os
-import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,231 +26,20 @@ import numpy as np
 
 from srgan import SCALE
 from srgan.machine import cpu_peak
+from srgan.reports.costs import (
+    TIME_BUDGET_S,
+    bench_image,
+    conv_flops,
+    flops_per_lr_pixel,
+    sgemm_gflops,
+    time_method,
+)
+from srgan.reports.speed_cli import cli_marginal, cli_upscale, cold_starts
 
 if TYPE_CHECKING:
     from srgan.quality.suites import Method
 
 SIZES = ((64, 64), (128, 128), (256, 256), (512, 512), (1024, 768))  # LR (width, height)
-TIME_BUDGET_S = 20.0  # extra runs beyond the minimum are made while they fit in this budget
-MAX_RUNS = 10
-
-
-# --- memory ------------------------------------------------------------------------------------
-
-
-def rss_mb() -> float:
-    """This process's resident set size now, in MB (Linux /proc; falls back to the peak so far)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
-    except (OSError, ValueError, IndexError):
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
-
-
-class PeakRSS:
-    """Context manager sampling :func:`rss_mb` every ``interval`` s in a thread; ``.peak_mb`` after exit."""
-
-    def __init__(self, interval: float = 0.005):
-        self.interval = interval
-        self.start_mb = self.peak_mb = 0.0
-        self._stop = threading.Event()
-
-    def _sample(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.peak_mb = max(self.peak_mb, rss_mb())
-
-    def __enter__(self) -> PeakRSS:
-        self.start_mb = self.peak_mb = rss_mb()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak_mb = max(self.peak_mb, rss_mb())
-
-
-# --- FLOPs and the machine's peak -------------------------------------------------------------
-
-
-def conv_flops(generator, probe: int = 8) -> list[dict]:
-    """FLOPs per LR pixel of each convolution of ``generator`` (2 x multiply-adds, bias excluded).
-
-    The output size of each layer relative to the LR input is read by running the model's graph
-    on a ``probe`` x ``probe`` input, so the count follows whatever the model holds (blocks,
-    channels, upsampling stages, the fixed bicubic-skip convolution). PReLU, batch-norm, additions
-    and the pixel shuffle are elementwise and left out (well under 1 % of the total).
-    """
-    import keras
-
-    from srgan.model.models import BicubicUpsample, RowShiftedConv2D
-
-    kinds = keras.layers.Conv2D | BicubicUpsample | RowShiftedConv2D
-    convs = [layer for layer in generator.layers if isinstance(layer, kinds)]
-    probe_model = keras.Model(generator.input, [layer.output for layer in convs])
-    outs = probe_model(np.zeros((1, probe, probe, 3), np.float32))
-    rows = []
-    for layer, out in zip(convs, outs, strict=True):
-        if isinstance(layer, BicubicUpsample):
-            kh, kw, cin, cout = layer._kernel.shape
-            per_out = 2 * kh * kw * cin * cout / layer.scale**2  # the conv runs at LR size, then shuffles
-        else:
-            kh, kw, cin, cout = layer.kernel.shape
-            per_out = 2 * kh * kw * cin * cout
-        ratio = out.shape[1] * out.shape[2] / probe**2  # output pixels per LR pixel
-        rows.append({"layer": layer.name, "kernel": [kh, kw, cin, cout], "flops_per_lr_pixel": per_out * ratio})
-    return rows
-
-
-def flops_per_lr_pixel(generator) -> float:
-    """Total of :func:`conv_flops`: the generator's forward FLOPs per LR input pixel."""
-    return float(sum(r["flops_per_lr_pixel"] for r in conv_flops(generator)))
-
-
-def sgemm_gflops(n: int = 2048, repeats: int = 5) -> float:
-    """Best FP32 GFLOP/s of an n x n NumPy matmul here (its BLAS, all cores): the peak reachable in practice."""
-    rng = np.random.default_rng(0)
-    a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
-    a @ b
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best / 1e9
-
-
-# --- timing ------------------------------------------------------------------------------------
-
-
-def time_method(method: Method, lr: np.ndarray, min_runs: int = 3, budget_s: float = TIME_BUDGET_S) -> dict:
-    """Median seconds of ``method(lr)`` over at least ``min_runs`` runs after one warm-up run.
-
-    More runs (up to :data:`MAX_RUNS`) are made while they fit in ``budget_s``. The warm-up run
-    absorbs tracing and first-touch allocation. Peak RSS is sampled over the timed runs.
-    """
-    t0 = time.perf_counter()
-    sr = method(lr)
-    warmup = time.perf_counter() - t0
-    if sr.shape != (lr.shape[0] * SCALE, lr.shape[1] * SCALE, 3):
-        raise ValueError(f"method returned {sr.shape} for an LR of {lr.shape}")
-    runs: list[float] = []
-    with PeakRSS() as mem:
-        while len(runs) < min_runs or (len(runs) < MAX_RUNS and sum(runs) + statistics.median(runs) <= budget_s):
-            t0 = time.perf_counter()
-            method(lr)
-            runs.append(time.perf_counter() - t0)
-    seconds = statistics.median(runs)
-    out_mpx = lr.shape[0] * lr.shape[1] * SCALE**2 / 1e6
-    return {
-        "seconds": seconds,
-        "runs": runs,
-        "warmup_seconds": warmup,
-        "output_mpx_per_s": out_mpx / seconds,
-        "ms_per_output_mpx": 1e3 * seconds / out_mpx,
-        "rss_before_mb": mem.start_mb,
-        "peak_rss_mb": mem.peak_mb,
-    }
-
-
-def bench_image(width: int, height: int, seed: int = 0) -> np.ndarray:
-    """A uint8 (height, width, 3) RGB LR test image: smooth gradients plus texture (timing does not
-    depend on content, but a constant image could flatter caches)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    img = np.stack([0.5 + 0.4 * np.sin(x / (5 + 3 * c) + y / (9 + c)) for c in range(3)], axis=-1)
-    img += rng.normal(0, 0.05, img.shape)
-    return np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
-
-
-_CLI_WRAPPER = """
-import sys
-from srgan.cli import main
-status = main(sys.argv[1:])
-peak = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")]
-print("VmHWM_KB", peak[0] if peak else -1, file=sys.stderr)
-sys.exit(status)
-"""
-
-
-def cli_run(args: list[str], env: dict | None = None) -> dict:
-    """Run ``python -m srgan ARGS``'s code in a fresh process: wall seconds (process start to exit,
-    imports included) and the process's own peak RSS in MB.
-
-    The peak is the child's VmHWM read just before it exits: ``wait4``'s ``ru_maxrss`` would
-    also count the parent's pages that the child briefly shared between fork and exec.
-    """
-    import re
-
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", _CLI_WRAPPER, *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **(env or {})},
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"python -m srgan {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
-    found = re.search(r"VmHWM_KB (-?\d+)", proc.stderr)
-    peak = int(found.group(1)) / 1e3 if found and int(found.group(1)) >= 0 else None
-    return {"seconds": seconds, "peak_rss_mb": peak}
-
-
-def cli_upscale(model: str, width: int, height: int, extra: list[str] | None = None) -> dict:
-    """:func:`cli_run` of ``upscale`` on a generated LR PNG of the given size."""
-    from srgan.image_io import Picture, save_png
-
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / f"lr_{width}x{height}.png"
-        save_png(Picture(bench_image(width, height)), src)
-        result = cli_run(["upscale", str(src), "-o", str(Path(tmp) / "out"), "--model", model, "-q", *(extra or [])])
-    return {"model": model, "size": f"{width}x{height}", **result}
-
-
-def cold_starts(model: str, tile: int, tile_pad: int, log: Callable[[str], None] | None = None) -> dict:
-    """The CLI's cold start on a 64x64 LR: with its default engine (OpenVINO), and with Keras.
-
-    Returns {"cold_start": ..., "cold_start_keras": ...}, each a :func:`cli_upscale` result.
-    """
-    out = {}
-    for key, engine in (("cold_start", None), ("cold_start_keras", "keras")):
-        extra = ["--tile", str(tile), "--tile-pad", str(tile_pad)] + (["--engine", engine] if engine else [])
-        cold = cli_upscale(model, 64, 64, extra)
-        how = f"--engine {engine}" if engine else "the default engine (OpenVINO)"
-        out[key] = {**cold, "what": f"python -m srgan upscale of a 64x64 LR PNG, {how}: process start to exit"}
-        if log:
-            log(f"cold start (CLI, 64x64 LR, {how}): {cold['seconds']:.2f} s, peak RSS {cold['peak_rss_mb']:.0f} MB")
-    return out
-
-
-def cli_marginal(model: str, precisions: list[str], flops: float, sgemm: float, log=None) -> dict:
-    """``python -m srgan upscale`` of a 256x256 LR minus that of a 16x16 one (start-up cancels out),
-    per precision, against the fp32 FLOP floor at the measured sgemm rate."""
-    floor = flops * 256 * 256 / (sgemm * 1e9)
-    out = {"what": "CLI seconds on a 256x256 LR minus on a 16x16 LR (median of 3 each)", "floor_seconds": floor}
-    for precision in precisions:
-        runs = {
-            size: statistics.median(
-                cli_upscale(model, size, size, ["--precision", precision])["seconds"] for _ in range(3)
-            )
-            for size in (16, 256)
-        }
-        marginal = runs[256] - runs[16]
-        out[precision] = {
-            "seconds_16": runs[16],
-            "seconds_256": runs[256],
-            "marginal": marginal,
-            "of_floor": marginal / floor,
-        }
-        if log:
-            log(f"CLI 256x256 {precision}: {marginal:.2f} s over a 16x16 run = {marginal / floor:.2f}x the fp32 floor")
-    return out
 
 
 # --- the whole benchmark -----------------------------------------------------------------------

@@ -1,0 +1,101 @@
+"""The CLI timed from outside, each run in a fresh process: its cold start, its marginal time on a
+256x256 LR over a 16x16 one, and its peak RSS (the process's own VmHWM)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from srgan.reports.costs import bench_image
+
+_CLI_WRAPPER = """
+import sys
+from srgan.cli import main
+status = main(sys.argv[1:])
+peak = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+print("VmHWM_KB", peak[0] if peak else -1, file=sys.stderr)
+sys.exit(status)
+"""
+
+
+def cli_run(args: list[str], env: dict | None = None) -> dict:
+    """Run ``python -m srgan ARGS``'s code in a fresh process: wall seconds (process start to exit,
+    imports included) and the process's own peak RSS in MB.
+
+    The peak is the child's VmHWM read just before it exits: ``wait4``'s ``ru_maxrss`` would
+    also count the parent's pages that the child briefly shared between fork and exec.
+    """
+    import re
+
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", _CLI_WRAPPER, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"python -m srgan {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
+    found = re.search(r"VmHWM_KB (-?\d+)", proc.stderr)
+    peak = int(found.group(1)) / 1e3 if found and int(found.group(1)) >= 0 else None
+    return {"seconds": seconds, "peak_rss_mb": peak}
+
+
+def cli_upscale(model: str, width: int, height: int, extra: list[str] | None = None) -> dict:
+    """:func:`cli_run` of ``upscale`` on a generated LR PNG of the given size."""
+    from srgan.image_io import Picture, save_png
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / f"lr_{width}x{height}.png"
+        save_png(Picture(bench_image(width, height)), src)
+        result = cli_run(["upscale", str(src), "-o", str(Path(tmp) / "out"), "--model", model, "-q", *(extra or [])])
+    return {"model": model, "size": f"{width}x{height}", **result}
+
+
+def cold_starts(model: str, tile: int, tile_pad: int, log: Callable[[str], None] | None = None) -> dict:
+    """The CLI's cold start on a 64x64 LR: with its default engine (OpenVINO), and with Keras.
+
+    Returns {"cold_start": ..., "cold_start_keras": ...}, each a :func:`cli_upscale` result.
+    """
+    out = {}
+    for key, engine in (("cold_start", None), ("cold_start_keras", "keras")):
+        extra = ["--tile", str(tile), "--tile-pad", str(tile_pad)] + (["--engine", engine] if engine else [])
+        cold = cli_upscale(model, 64, 64, extra)
+        how = f"--engine {engine}" if engine else "the default engine (OpenVINO)"
+        out[key] = {**cold, "what": f"python -m srgan upscale of a 64x64 LR PNG, {how}: process start to exit"}
+        if log:
+            log(f"cold start (CLI, 64x64 LR, {how}): {cold['seconds']:.2f} s, peak RSS {cold['peak_rss_mb']:.0f} MB")
+    return out
+
+
+def cli_marginal(model: str, precisions: list[str], flops: float, sgemm: float, log=None) -> dict:
+    """``python -m srgan upscale`` of a 256x256 LR minus that of a 16x16 one (start-up cancels out),
+    per precision, against the fp32 FLOP floor at the measured sgemm rate."""
+    floor = flops * 256 * 256 / (sgemm * 1e9)
+    out = {"what": "CLI seconds on a 256x256 LR minus on a 16x16 LR (median of 3 each)", "floor_seconds": floor}
+    for precision in precisions:
+        runs = {
+            size: statistics.median(
+                cli_upscale(model, size, size, ["--precision", precision])["seconds"] for _ in range(3)
+            )
+            for size in (16, 256)
+        }
+        marginal = runs[256] - runs[16]
+        out[precision] = {
+            "seconds_16": runs[16],
+            "seconds_256": runs[256],
+            "marginal": marginal,
+            "of_floor": marginal / floor,
+        }
+        if log:
+            log(f"CLI 256x256 {precision}: {marginal:.2f} s over a 16x16 run = {marginal / floor:.2f}x the fp32 floor")
+    return out
