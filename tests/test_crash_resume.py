@@ -83,7 +83,7 @@ def _same_weights(a: Path, b: Path) -> bool:
 def _check_run_at(run: Path, step: int, val_steps: list[int]) -> None:
     """The run's records stop at ``step``: one log row per step, the validation rows up to it, and
     best.weights.h5 the generator of val.csv's best step (its snapshot: keep_every = val_every)."""
-    from srgan.reports.cards import source_weights
+    from srgan.reports.ship import source_weights
 
     assert _steps(run / "log.csv") == list(range(1, step + 1))
     assert _steps(run / "val.csv") == [s for s in val_steps if s <= step]
@@ -221,7 +221,7 @@ def test_resume_discards_the_rows_and_best_weights_of_lost_steps(tmp_path, folde
     import keras
 
     from srgan import checkpoint
-    from srgan.reports.cards import source_weights
+    from srgan.reports.ship import source_weights
     from srgan.training import Trainer, train
 
     keras.utils.set_random_seed(0)  # a run whose validation PSNR rises over the six steps
@@ -328,7 +328,7 @@ def test_a_run_of_the_older_layout_resumes(tmp_path, cli_run, capsys):
     killed mid-rotation holds checkpoint.tmp and checkpoint.old: the newer that loads is used."""
     from srgan.checkpoint import latest_state
     from srgan.cli import main
-    from srgan.reports.cards import source_weights
+    from srgan.reports.ship import source_weights
 
     run = tmp_path / "run"
     shutil.copytree(cli_run, run)

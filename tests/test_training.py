@@ -326,7 +326,7 @@ def test_ship_writes_weights_and_a_measured_card(tmp_path, monkeypatch):
     from PIL import Image
 
     from srgan.inference import Upscaler
-    from srgan.reports.cards import ship
+    from srgan.reports.ship import ship
     from srgan.store import model_card
     from srgan.training import train
 
@@ -381,7 +381,7 @@ def test_ship_a_snapshot_cuts_the_card_at_its_step(tmp_path, monkeypatch):
 
     from PIL import Image
 
-    from srgan.reports.cards import ship, source_weights
+    from srgan.reports.ship import ship, source_weights
     from srgan.store import model_card
     from srgan.training import train
 

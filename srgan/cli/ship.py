@@ -6,7 +6,7 @@ from srgan.cli.common import CLIError
 
 
 def cmd_ship(args) -> int:
-    from srgan.reports.cards import ship, undo_ship
+    from srgan.reports.ship import ship, undo_ship
 
     if args.undo:
         try:
