@@ -35,9 +35,11 @@ def unpack(run: Path, state_file: Path | None = None) -> Path:
     if state.get("step") != pointer["step"]:
         raise SystemExit(f"{state_file} says step {state.get('step')}, latest.json step {pointer['step']}")
     (run / "checkpoints" / "latest.json").unlink()  # the pointer to the folder that stayed on the machine
-    files = {name: (lambda p, n=name: shutil.copyfile(run / n, p)) for name in ("generator.weights.h5",)}
-    if (run / "best.weights.h5").is_file():
-        files["best.weights.h5"] = lambda p: shutil.copyfile(run / "best.weights.h5", p)
+    files = {
+        name: (lambda p, name=name: shutil.copyfile(run / name, p))
+        for name in ("generator.weights.h5", "best.weights.h5")
+        if name == "generator.weights.h5" or (run / name).is_file()  # the generator must be there
+    }
     return CheckpointStore(run).save(state["step"], files, state)
 
 

@@ -83,7 +83,7 @@ def test_bench_command_writes_json_and_markdown(tiny_weights, tmp_path):
 
 
 def test_quality_vs_speed_joins_by_quality_key():
-    from srgan.reports.speed import quality_vs_speed
+    from srgan.reports.tables import quality_vs_speed
 
     speed = {
         "results": [

@@ -219,23 +219,3 @@ def markdown_table(result: dict) -> str:
             f"{r['ms_per_output_mpx']:.0f} | {r['peak_rss_mb']:.0f} | {floor} | {frac} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def quality_vs_speed(speed: dict, benchmarks: dict | None, size: str = "256x256", set_name: str = "Set5") -> list[dict]:
-    """One point per method measured at ``size``: ms per output megapixel, and the method's mean
-    PSNR on ``set_name`` from a benchmarks.json result where it has one (methods are matched by
-    ``quality_key``; the generator's weights name its quality)."""
-    points = []
-    for r in speed.get("results", []):
-        if r["size"] != size:
-            continue
-        key = r.get("quality_key")
-        quality = ((benchmarks or {}).get("results", {}).get(key) or {}).get(set_name) if key else None
-        points.append(
-            {
-                "method": r["method"],
-                "ms_per_output_mpx": r["ms_per_output_mpx"],
-                "psnr": quality["mean"]["psnr"] if quality else None,
-            }
-        )
-    return points

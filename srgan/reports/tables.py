@@ -10,7 +10,6 @@ from __future__ import annotations
 import pandas as pd
 
 from srgan.paths import BENCHMARK_SETS
-from srgan.reports.speed import quality_vs_speed
 
 PAPER = pd.DataFrame(  # Ledig et al. 2017, Table 2 (x4; daala PSNR/SSIM: SSIM not comparable with ours)
     [
@@ -118,6 +117,26 @@ def best_methods(means: pd.DataFrame) -> tuple[str, str]:
     """The method with the highest PSNR and the one with the lowest NIQE among ``means`` (rows of
     :func:`perception_distortion`: method, psnr, niqe)."""
     return means.loc[means["psnr"].idxmax(), "method"], means.loc[means["niqe"].idxmin(), "method"]
+
+
+def quality_vs_speed(speed: dict, benchmarks: dict | None, size: str = "256x256", set_name: str = "Set5") -> list[dict]:
+    """One point per method measured at ``size``: ms per output megapixel, and the method's mean
+    PSNR on ``set_name`` from a benchmarks.json result where it has one (methods are matched by
+    ``quality_key``; the generator's weights name its quality)."""
+    points = []
+    for r in speed.get("results", []):
+        if r["size"] != size:
+            continue
+        key = r.get("quality_key")
+        quality = ((benchmarks or {}).get("results", {}).get(key) or {}).get(set_name) if key else None
+        points.append(
+            {
+                "method": r["method"],
+                "ms_per_output_mpx": r["ms_per_output_mpx"],
+                "psnr": quality["mean"]["psnr"] if quality else None,
+            }
+        )
+    return points
 
 
 def speed_points(
