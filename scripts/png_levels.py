@@ -1,14 +1,17 @@
-"""Time and size of PNG encoding per zlib level, on a photo-like image (the choice behind
-``srgan.image_io.PNG_COMPRESS_LEVEL``).
+"""Time and size of PNG encoding per zlib level, through the project's encoder (OpenCV's libpng with
+the run-length strategy) and through PIL at the same level: the choices behind
+``srgan.image_io.encode_png`` and ``PNG_COMPRESS_LEVEL``.
 
-    python scripts/png_levels.py [--size 2048] [--levels 1 6]
+    python scripts/png_levels.py [--size 2048] [--levels 1 6] [--files A.png B.png ...]
 
-Prints, per level, the median of 3 encodes through ``srgan.image_io.encode_png`` and the bytes written.
+On a photo-like image of ``--size`` pixels a side, or on the ``--files`` given (summed over them);
+prints per level and encoder the median of 3 encodes and the bytes written.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import sys
 import time
@@ -17,24 +20,37 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+def _pil_png(pic, level: int) -> bytes:
+    buf = io.BytesIO()
+    pic.to_pil().save(buf, format="PNG", compress_level=level)
+    return buf.getvalue()
+
+
 def main() -> None:
-    from scripts.load_test import photo_like
-    from srgan.image_io import Picture, encode_png
+    from srgan.image_io import Picture, encode_png, load_image
     from srgan.machine import machine_info
+    from tests.support.images import photo_like
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--size", type=int, default=2048)
     p.add_argument("--levels", type=int, nargs="+", default=[1, 6])
+    p.add_argument("--files", nargs="+", type=Path, help="images to encode instead of the photo-like one")
     args = p.parse_args()
-    pic = Picture(photo_like(args.size, 7))
+    pictures = [load_image(f) for f in args.files] if args.files else [Picture(photo_like(args.size, 7))]
+    what = f"{len(pictures)} files" if args.files else f"{args.size}x{args.size} photo-like"
     print(machine_info())
     for level in args.levels:
-        times = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            data = encode_png(pic, level)
-            times.append(time.perf_counter() - t0)
-        print(f"{args.size}x{args.size} level {level}: {statistics.median(times):.3f} s, {len(data) / 1e6:.2f} MB")
+        for name, encode in (("encode_png (OpenCV, RLE)", encode_png), ("PIL", _pil_png)):
+            seconds, size = 0.0, 0
+            for pic in pictures:
+                times = []
+                for _ in range(3):
+                    t0 = time.perf_counter()
+                    data = encode(pic, level)
+                    times.append(time.perf_counter() - t0)
+                seconds += statistics.median(times)
+                size += len(data)
+            print(f"{what}, level {level}, {name}: {seconds:.3f} s, {size / 1e6:.2f} MB")
 
 
 if __name__ == "__main__":

@@ -72,7 +72,8 @@ class Upscaler:
         architecture: generator keyword arguments; by default read from the model card.
         engine: ``openvino`` (default; the shipped ONNX graph, or one made from ``weights``) or
             ``keras``; see :mod:`srgan.engines`. Bicubic has an engine of its own.
-        precision: ``auto``, ``fp32`` or ``bf16`` (openvino; ``auto``: bf16 where the CPU has AMX).
+        precision: ``auto``, ``fp32`` or ``bf16`` (openvino; ``auto``: bf16 where it is the faster one,
+            :func:`srgan.engines.openvino_engine.fast_bf16`).
         xla: compile the keras engine with XLA.
         low_memory: give the engine's working memory back after each image (the app: many
             sessions, several models, one server); costs a recompile (~0.1 s for openvino) per image.

@@ -38,6 +38,11 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def cpu_vendor() -> str:
+    """``"AuthenticAMD"``, ``"GenuineIntel"``, ... (empty where /proc/cpuinfo has none)."""
+    return cpuinfo().get("vendor_id", "")
+
+
 def cpu_features() -> list[str]:
     flags = set(cpuinfo().get("flags", "").split())
     return [f for f in FEATURES if f in flags]

@@ -77,17 +77,20 @@ def test_bf16_is_close_to_fp32_or_refused_without_native_bf16(tmp_path, monkeypa
 
 
 @pytest.mark.parametrize(
-    ("features", "native", "expected"),
+    ("vendor", "features", "native", "expected"),
     [
-        (["avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"], True, "bf16"),  # Sapphire Rapids and later
-        (["avx2", "avx512f", "avx512_bf16"], True, "fp32"),  # AVX512-BF16 alone: bf16 measured slower
-        (["avx2"], False, "fp32"),  # AMD Zen 3
+        ("GenuineIntel", ["avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"], True, "bf16"),  # Sapphire Rapids+
+        ("GenuineIntel", ["avx2", "avx512f", "avx512_bf16"], True, "fp32"),  # Intel without AMX: bf16 measured slower
+        ("AuthenticAMD", ["avx2", "avx512f", "avx512_bf16"], True, "bf16"),  # Zen 4: bf16 measured faster
+        ("AuthenticAMD", ["avx2"], False, "fp32"),  # Zen 3
+        ("AuthenticAMD", ["avx2", "avx512f", "avx512_bf16"], False, "fp32"),  # OpenVINO finds no BF16
     ],
 )
-def test_auto_precision_follows_what_the_cpu_has(tmp_path, monkeypatch, features, native, expected):
+def test_auto_precision_follows_what_the_cpu_has(tmp_path, monkeypatch, vendor, features, native, expected):
     from srgan import machine
     from srgan.engines import openvino_engine
 
+    monkeypatch.setattr(machine, "cpu_vendor", lambda: vendor)
     monkeypatch.setattr(machine, "cpu_features", lambda: features)
     monkeypatch.setattr(openvino_engine, "native_bf16", lambda: native)
     path = tmp_path / "g.weights.h5"

@@ -57,8 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--precision",
             choices=PRECISIONS,
             default="auto",
-            help="openvino's arithmetic: fp32, bf16 (bfloat16: fast with Intel AMX, slower than fp32 without it; "
-            "within 0.01 dB PSNR of fp32, see README) or auto (default: bf16 where the CPU has AMX, else fp32)",
+            help="openvino's arithmetic: fp32, bf16 (bfloat16: about twice as fast on Intel AMX and on AMD with "
+            "AVX512-BF16, slower on Intel without AMX; within 0.01 dB PSNR of fp32, see README) or auto "
+            "(default: bf16 where it is the faster one, else fp32)",
         )
 
     ensemble_help = (
@@ -187,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--grid-weight",
         type=float_at_least(0),
-        help="gan: add this weight x the sub-pixel grid loss (srgan.losses.grid_loss) to the generator loss "
+        help="gan: add this weight x the sub-pixel grid loss (srgan.training.losses.grid_loss) to the generator loss "
         "(default 0: the paper)",
     )
     sp.add_argument(
