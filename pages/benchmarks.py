@@ -10,10 +10,9 @@ import json
 
 import pandas as pd
 import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
-from pages.charts import BICUBIC_COLOUR, colours_for, perception_distortion_figure, table_columns
+from pages.charts import colours_for, gains_figure, perception_distortion_figure, speed_figure, table_columns
 from pages.common import page_errors
 from srgan.inference import Upscaler
 from srgan.quality.metrics import PROTOCOL
@@ -36,77 +35,6 @@ from srgan.store import benchmarks_path, speed_path
 
 SSIM_FORMAT = "%.4f"  # SSIM differs between methods in the third decimal
 MISSING = "—"  # what a table shows where a value is missing (st.dataframe would print "None")
-SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star", "cross", "triangle-down", "pentagon"]
-
-
-def gains_figure(gains: pd.DataFrame, colours: dict[str, str]) -> go.Figure:
-    """Grouped bars: each method's PSNR gain over bicubic per set, bicubic as the zero line."""
-    fig = px.bar(
-        gains,
-        x="set",
-        y="gain",
-        color="method",
-        barmode="group",
-        color_discrete_map=colours,
-        custom_data=["psnr"],
-        text="gain",
-        height=400,
-        labels={"gain": "PSNR gain over bicubic (dB)", "set": "benchmark set"},
-    )
-    fig.update_traces(
-        texttemplate="%{y:+.2f}",
-        textposition="outside",
-        cliponaxis=False,
-        hovertemplate="%{x}: %{y:+.2f} dB over bicubic (PSNR %{customdata[0]:.2f} dB)",
-    )
-    fig.add_hline(y=0, line_color=BICUBIC_COLOUR)  # bicubic; named in the axis title (a label would hit bars)
-    fig.update_layout(margin={"t": 30})
-    return fig
-
-
-def speed_figure(points: pd.DataFrame, colours: dict[str, str], set_name: str) -> go.Figure:
-    """Set PSNR against ms per output megapixel (log): one trace per method, a point per engine it was
-    timed on, told apart by symbol (a second legend). No text labels: methods timed alike would print
-    them on each other."""
-    several = points[points.duplicated("model", keep=False)]  # methods timed on several engines
-    symbols = {e: SYMBOLS[i % len(SYMBOLS)] for i, e in enumerate(dict.fromkeys(several["engine"]))}
-    fig = go.Figure()
-    models = list(dict.fromkeys([m for m in colours if m in set(points["model"])] + list(points["model"])))
-    for model in models:  # in benchmarks.json's order, as on the other charts
-        rows = points[points["model"] == model]
-        notes = ["" if t == model else f" (the {t} network's time)" for t in rows["timed_as"]]
-        fig.add_scatter(
-            x=rows["ms_per_output_mpx"],
-            y=rows["psnr"],
-            mode="markers",
-            name=model,
-            marker={
-                "color": colours.get(model),
-                "size": 12,
-                "symbol": [symbols.get(e, "circle") if len(rows) > 1 else "circle" for e in rows["engine"]],
-            },
-            text=[f"{m}{n}" for m, n in zip(rows["method"], notes, strict=True)],
-            hovertemplate="%{text}: %{x:,.0f} ms per MP, PSNR %{y:.2f} dB<extra></extra>",
-        )
-    for engine, symbol in symbols.items():  # the symbols' key, drawn nowhere
-        fig.add_scatter(
-            x=[None],
-            y=[None],
-            mode="markers",
-            name=engine,
-            legend="legend2",
-            marker={"color": "grey", "size": 10, "symbol": symbol},
-            hoverinfo="skip",
-        )
-    fig.update_layout(
-        height=460,
-        margin={"t": 30},
-        xaxis={"type": "log", "dtick": 1, "title": "ms per output megapixel (log scale): lower is faster"},
-        yaxis_title=f"{set_name} PSNR (dB): higher is better",
-        legend={"title_text": "method", "y": 1, "yanchor": "top"},
-        legend2={"title_text": "engine", "y": 0.35, "yanchor": "top", "itemclick": False, "itemdoubleclick": False},
-    )
-    return fig
 
 
 def show_measured(bench: dict) -> None:

@@ -9,7 +9,7 @@
 3. Runs ``python -m streamlit run streamlit_app.py`` from the copy's root with that environment's
    Python, on a free loopback port, timing its start (process start to ``/_stcore/health`` = 200) and
    sampling its resident memory every ~50 ms (VmRSS, and VmHWM at the end).
-4. Drives it in headless Chromium (the dev environment's selenium, ``scripts/screenshot.make_driver``):
+4. Drives it in headless Chromium (the dev environment's selenium, ``tests.support.browser.make_driver``):
    the landing page until the example's PSNR numbers show, the Architecture and Benchmarks pages
    through the sidebar, then an upload of a generated 512×512 PNG as "High-res image" until its
    PSNR shows. Each page must show its title and no exception or error element.
@@ -19,6 +19,10 @@ Bounded and self-stopping: every wait has a timeout, the server and browser are 
 all traffic goes to 127.0.0.1 (the install itself reaches PyPI through uv, by package name).
 
     .venv/bin/python scripts/cloud_rehearsal.py --json /tmp/rehearsal.json
+
+Longer than the project's ~300 lines on purpose: it is one sequence (copy, install, serve, visit,
+report) that CI and a person run as one file, and no other code uses its steps; the helpers it
+shares with the tests are in ``tests/support``.
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +45,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.support.server import free_port, memory_of  # noqa: E402
 
 DEFAULT_CACHE = Path.home() / ".cache" / "srgan-cloud-rehearsal-uv"
 COMMUNITY_CLOUD_MB = 690  # memory of Community Cloud's smallest apps
@@ -189,25 +194,6 @@ def make_venv(uv: str, python: str, app: Path, venv: Path, cache_dir: Path, time
 # --- 3. the server ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def proc_status_mb(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM of a process in MB (empty once it is gone)."""
-    out: dict[str, float] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0]) * 1024 / 1e6  # KiB -> MB (10^6 bytes)
-    except (OSError, ValueError, IndexError):
-        pass
-    return out
-
-
 def descendants(pid: int) -> list[int]:
     """Child processes, recursively (/proc/<pid>/task/*/children)."""
     found, todo = [], [pid]
@@ -253,10 +239,10 @@ class MemorySampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss = proc_status_mb(self.pid).get("VmRSS")
+            rss = memory_of(self.pid).get("VmRSS")
             if rss is not None:
                 kids = descendants(self.pid)
-                tree = rss + sum(proc_status_mb(k).get("VmRSS", 0.0) for k in kids)
+                tree = rss + sum(memory_of(k).get("VmRSS", 0.0) for k in kids)
                 self.peak_rss, self.peak_tree = max(self.peak_rss, rss), max(self.peak_tree, tree)
                 own = cmdline(self.pid)
                 self.children.update(c if c != own else "(a fork of the server)" for c in map(cmdline, kids) if c)
@@ -338,7 +324,7 @@ class Visitor:
     """One headless Chromium session on the app, with bounded polling waits."""
 
     def __init__(self, url: str, timeout: float, shots: Path | None):
-        from scripts.screenshot import make_driver
+        from tests.support.browser import make_driver
 
         self.url, self.timeout, self.shots = url, timeout, shots
         self.driver = make_driver("1400,1400")
@@ -576,7 +562,7 @@ def rehearse(args: argparse.Namespace) -> dict:
         sampler = MemorySampler(proc.pid).start()
         wait_healthy(proc, url, server_log, args.timeout)
         report["start_seconds"] = round(time.perf_counter() - t0, 2)
-        rss_at = {"started": proc_status_mb(proc.pid).get("VmRSS")}
+        rss_at = {"started": memory_of(proc.pid).get("VmRSS")}
         log(f"healthy after {report['start_seconds']:.1f} s at {url}")
 
         visitor = Visitor(url, args.timeout, Path(args.shots) if args.shots else None)
@@ -586,12 +572,12 @@ def rehearse(args: argparse.Namespace) -> dict:
             report["pages"].append(page)
             if i == 0:
                 report["first_paint_seconds"] = page.get("numbers_seconds")
-                rss_at["first_paint"] = proc_status_mb(proc.pid).get("VmRSS")
-        rss_at["pages"] = proc_status_mb(proc.pid).get("VmRSS")
+                rss_at["first_paint"] = memory_of(proc.pid).get("VmRSS")
+        rss_at["pages"] = memory_of(proc.pid).get("VmRSS")
         log(f"upload of a {UPLOAD_SIDE}×{UPLOAD_SIDE} PNG as 'High-res image'")
         report["upload"] = visitor.upload(upload_image(work / UPLOAD_NAME))
         report["upload_seconds"] = report["upload"]["seconds"]
-        rss_at["upload"] = proc_status_mb(proc.pid).get("VmRSS")
+        rss_at["upload"] = memory_of(proc.pid).get("VmRSS")
         report["rss_at_mb"] = {k: v and round(v, 1) for k, v in rss_at.items()}
     except StepFailed as e:
         report["failures"].append(str(e))
@@ -610,7 +596,7 @@ def rehearse(args: argparse.Namespace) -> dict:
                 report["rss_samples"] = sampler.samples
                 report["child_processes"] = sorted(sampler.children)
             if proc.poll() is None:
-                mem = proc_status_mb(proc.pid)
+                mem = memory_of(proc.pid)
                 report["peak_rss_mb"] = round(mem["VmHWM"], 1) if "VmHWM" in mem else None
                 report["server_loaded"] = mapped_packages(proc.pid)
             stop_server(proc)

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from srgan.checkpoint import CheckpointStore  # noqa: E402
+from srgan.training.checkpoint import CheckpointStore  # noqa: E402
 
 
 def unpack(run: Path, state_file: Path | None = None) -> Path:

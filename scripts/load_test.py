@@ -20,16 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -37,78 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def streamlit_server(
-    env: dict | None = None, log_path: Path | None = None, script: Path = ROOT / "streamlit_app.py"
-) -> Iterator[tuple[str, int]]:
-    """Run ``script`` (the dashboard) headless on a free loopback port; yields (url, server pid)."""
-    port = free_port()
-    log_path = log_path or Path(tempfile.mkdtemp()) / "streamlit.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
-    cmd += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.time() + 90
-            while True:
-                try:
-                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                        break
-                except OSError:
-                    if time.time() > deadline or proc.poll() is not None:
-                        raise RuntimeError("streamlit did not start: " + log_path.read_text()[-2000:]) from None
-                    time.sleep(0.5)
-            yield url, proc.pid
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-def memory_of(pid: int) -> dict[str, float]:
-    """Current (VmRSS) and peak (VmHWM) resident memory of a process, in MB (Linux)."""
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            out[key] = int(value.split()[0]) / 1e3
-    return out
-
-
-def hr_image(size: int, seed: int) -> np.ndarray:
-    """A distinct uint8 (size, size, 3) RGB image per seed."""
-    from srgan.reports.costs import bench_image
-
-    img = bench_image(size, size, seed=seed).astype(np.int16)
-    return np.clip(img + np.int16(seed * 23 % 80) - 40, 0, 255).astype(np.uint8)
-
-
-def photo_like(size: int, seed: int) -> np.ndarray:
-    """A uint8 (size, size, 3) image that compresses like a photograph (smooth shapes, fine grain):
-    about 0.13 bytes per pixel as JPEG q90, so 6000x6000 is ~4.6 MB as a camera's file would be."""
-    from PIL import Image
-
-    rng = np.random.default_rng(seed)
-    small = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)
-    img = np.asarray(Image.fromarray(small).resize((size, size), Image.Resampling.BICUBIC), np.int16)
-    grain = rng.integers(-3, 4, (size // 8 + 1, size // 8 + 1, 1), dtype=np.int16)
-    return np.clip(img + np.kron(grain, np.ones((8, 8, 1), np.int16))[:size, :size], 0, 255).astype(np.uint8)
+from tests.support.images import hr_image, photo_like  # noqa: E402
+from tests.support.server import memory_of, streamlit_server  # noqa: E402
 
 
 def make_uploads(sessions: int, size: int, jpeg: bool, rgba16: bool, folder: Path) -> list[Path]:
@@ -168,7 +93,7 @@ def one_session(
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from scripts.screenshot import make_driver
+    from tests.support.browser import make_driver
 
     driver = make_driver("1400,1200")
     try:

@@ -8,35 +8,10 @@ architecture pages' screenshots were taken the same way, at 1500 px wide).
 
 import io
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-
-
-def make_driver(window_size: str = "1400,1500") -> webdriver.Chrome:
-    """Headless Debian chromium via chromedriver, with a fresh profile and no background network
-    traffic (this machine's network is closed)."""
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tempfile.mkdtemp()}",
-        f"--window-size={window_size}",
-        "--hide-scrollbars",
-    ):
-        opts.add_argument(flag)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 
 
 def main() -> None:
@@ -45,7 +20,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from PIL import Image
 
-    from scripts.time_interactions import click, compare_ready, in_compare, until
+    from tests.support.browser import click, compare_ready, in_compare, make_driver, until
 
     url, out = sys.argv[1], Path(sys.argv[2] if len(sys.argv) > 2 else "docs")
     driver = make_driver("1500,1650")

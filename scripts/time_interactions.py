@@ -34,52 +34,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-STATUS = "[data-testid='stStatusWidget']"
-
-
-def until(predicate, timeout: float, what: str) -> float:
-    """Poll ``predicate`` until true; the time it became true (perf_counter), or TimeoutError."""
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        with contextlib.suppress(Exception):  # elements replaced while read: try again
-            if predicate():
-                return time.perf_counter()
-        time.sleep(0.02)
-    raise TimeoutError(f"no {what} within {timeout:.0f} s")
-
-
-def settled(driver, timeout: float) -> None:
-    """Wait until Streamlit's running status has been gone for 0.3 s."""
-    from selenium.webdriver.common.by import By
-
-    quiet_since, deadline = None, time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        if driver.find_elements(By.CSS_SELECTOR, STATUS):
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.perf_counter()
-        elif time.perf_counter() - quiet_since >= 0.3:
-            return
-        time.sleep(0.05)
-    raise TimeoutError("the page kept running")
-
-
-def watch_status(driver) -> None:
-    """From now on, note in ``window.sawStatus`` whether the running status shows, however briefly."""
-    driver.execute_script(
-        f'window.sawStatus = false; const seen = () => document.querySelector("{STATUS}");'
-        "new MutationObserver(() => { if (seen()) window.sawStatus = true; })"
-        ".observe(document.body, {childList: true, subtree: true, attributes: true});"
-    )
-
-
-def saw_status(driver) -> bool:
-    return bool(driver.execute_script("return window.sawStatus"))
-
-
-def page_runs(driver) -> int:
-    """The page's run counter (pages/upscale.py writes it in a hidden element)."""
-    return int(driver.execute_script("return document.getElementById('srgan-page-runs').dataset.runs"))
+from tests.support.browser import (  # noqa: E402
+    body_text,
+    click,
+    compare_ready,
+    in_compare,
+    page_runs,
+    saw_status,
+    settled,
+    until,
+    watch_status,
+)
 
 
 def table_columns(driver) -> list[str]:
@@ -89,38 +54,6 @@ def table_columns(driver) -> list[str]:
         ".find(t => t.innerText.includes('NIQE'));"
         "return t ? [...t.querySelectorAll('thead th')].slice(1).map(th => th.innerText.trim()) : [];"
     )
-
-
-def click(driver, element) -> None:
-    """Scroll ``element`` to the middle of the window (clear of Streamlit's header), then click it."""
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    element.click()
-
-
-def body_text(driver) -> str:
-    from selenium.webdriver.common.by import By
-
-    return driver.find_element(By.TAG_NAME, "body").text
-
-
-@contextlib.contextmanager
-def in_compare(driver):
-    """Switch into the visible compare view's frame (and back out at the end)."""
-    from selenium.webdriver.common.by import By
-
-    frames = [f for f in driver.find_elements(By.CSS_SELECTOR, "iframe") if f.is_displayed()]
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", frames[0])
-    driver.switch_to.frame(frames[0])
-    try:
-        yield driver.find_element(By.CSS_SELECTOR, ".srgan-compare")
-    finally:
-        driver.switch_to.default_content()
-
-
-def compare_ready(driver) -> bool:
-    """The compare view is on the page with every image decoded."""
-    with in_compare(driver):
-        return bool(driver.execute_script("return [...document.images].every(i => i.complete && i.naturalWidth > 0)"))
 
 
 def shown(driver, text: str) -> bool:
@@ -205,7 +138,7 @@ def toggle_column(driver, label: str, timeout: float) -> float:
 def first_paint(url: str, timeout: float) -> tuple[float, float]:
     """(seconds to the example's numbers, seconds to its compare view with every image decoded) from
     a new visitor's page load."""
-    from scripts.screenshot import make_driver
+    from tests.support.browser import make_driver
 
     driver = make_driver("1400,1400")
     try:
@@ -223,9 +156,10 @@ def run(size: int, timeout: float, url: str | None = None, env: dict | None = No
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from scripts.load_test import photo_like, streamlit_server
-    from scripts.screenshot import make_driver
     from srgan.machine import machine_info
+    from tests.support.browser import make_driver
+    from tests.support.images import photo_like
+    from tests.support.server import streamlit_server
 
     out: dict = {"machine": machine_info(), "hr_size": f"{size}x{size}", "date": time.strftime("%Y-%m-%d %H:%M")}
     server = contextlib.nullcontext((url, None)) if url else streamlit_server(env)

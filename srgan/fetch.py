@@ -10,6 +10,9 @@ already in place with the right checksum are skipped, so a killed fetch resumes 
 The manifest is made from the shared data folder's ``PROVENANCE.tsv`` and ``SHA256SUMS``::
 
     python -m srgan.fetch --make-manifest ../shared/data
+
+A little over the project's ~300 lines on purpose: the manifest's reader and its maker share the one
+:class:`Entry` format, and the fetch is its only user.
 """
 
 from __future__ import annotations

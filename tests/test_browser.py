@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, requires_chromium]
 
 @pytest.fixture
 def server(tiny_weights_dir, tmp_path):
-    from scripts.load_test import streamlit_server
+    from tests.support.server import streamlit_server
 
     with streamlit_server({"SRGAN_WEIGHTS": str(tiny_weights_dir)}, tmp_path / "streamlit.log") as (url, _pid):
         yield url
@@ -30,7 +30,7 @@ def test_upload_shows_sr_and_psnr_in_a_real_browser(server, tmp_path):
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from scripts.screenshot import make_driver
+    from tests.support.browser import make_driver
 
     photo = tmp_path / "photo.png"
     Image.fromarray(smooth_image(192, 256, seed=3)).save(photo)

@@ -140,7 +140,7 @@ def test_app_test_runs_the_component_without_error():
 @pytest.fixture
 def compare_app(tmp_path):
     """``streamlit run tests/apps/compare_app.py`` on a free loopback port; yields its URL."""
-    from scripts.load_test import streamlit_server
+    from tests.support.server import streamlit_server
 
     with streamlit_server(log_path=tmp_path / "streamlit.log", script=ROOT / "tests" / "apps" / "compare_app.py") as (
         url,
@@ -158,7 +158,7 @@ def test_wipe_zoom_and_pan_run_in_the_browser_without_a_rerun(compare_app):
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from scripts.screenshot import make_driver
+    from tests.support.browser import make_driver
 
     driver = make_driver("1500,1000")
     try:

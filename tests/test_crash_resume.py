@@ -95,7 +95,7 @@ def _check_finished_run(run: Path, steps: int, val_steps: list[int]) -> None:
     """As :func:`_check_run_at`, and generator.weights.h5 is the last step's, the newest checkpoint
     holds it, and no temp file is left (the two last checkpoints stay, or three after a kill
     interrupted the deletion of the oldest)."""
-    from srgan.checkpoint import latest_state
+    from srgan.training.checkpoint import latest_state
 
     _check_run_at(run, steps, val_steps)
     assert _same_weights(run / "generator.weights.h5", run / "snapshots" / f"step{steps}.weights.h5")
@@ -108,8 +108,7 @@ def test_kill_at_every_filesystem_step_then_resume(tmp_path, folders, monkeypatc
     """In-process: a run resumed from step 2 to 6 (checkpoints at 3 and 6, validation and snapshots
     at 4 and 6) is killed before each filesystem step in turn; a second trainer (a fresh process'
     stand-in) resumes it, and finishes it after every third kill."""
-    from srgan import checkpoint
-    from srgan.training import Trainer, read_checkpoint_config
+    from srgan.training import Trainer, checkpoint, read_checkpoint_config
 
     run, base = tmp_path / "run", tmp_path / "base"
     cfg = _cfg(run, folders["val"])
@@ -156,7 +155,7 @@ def test_kill_at_every_filesystem_step_then_resume(tmp_path, folders, monkeypatc
 _KILL_SCRIPT = """
 import os, signal, sys
 from pathlib import Path
-from srgan import checkpoint
+from srgan.training import checkpoint
 from srgan.training import train
 from tests.test_crash_resume import IMAGES, _cfg
 action, name, nth, run, val, steps = sys.argv[1:]
@@ -176,8 +175,8 @@ def test_sigkill_in_a_subprocess_then_resume(tmp_path, folders):
     """Real process deaths: SIGKILL before the first checkpoint is renamed into place (nothing to
     resume: --resume refuses, a fresh start cleans the logs), before the second pointer move
     (resumes from step 2) and at an arbitrary moment from outside."""
-    from srgan.checkpoint import CheckpointError, latest_state
     from srgan.training import read_checkpoint_config, train
+    from srgan.training.checkpoint import CheckpointError, latest_state
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": os.getcwd()}
     points = {"first-rename": ("rename", "step-", 1, 6), "second-pointer": ("replace", "latest", 2, 6)}
@@ -220,9 +219,8 @@ def test_resume_discards_the_rows_and_best_weights_of_lost_steps(tmp_path, folde
     them: the resumed run's val.csv stops at its step, and `ship --which best` names a kept step."""
     import keras
 
-    from srgan import checkpoint
     from srgan.reports.ship import source_weights
-    from srgan.training import Trainer, train
+    from srgan.training import Trainer, checkpoint, train
 
     keras.utils.set_random_seed(0)  # a run whose validation PSNR rises over the six steps
     run = tmp_path / "run"
@@ -264,8 +262,8 @@ def cli_run(tmp_path_factory, folders) -> Path:
 
 
 def test_resume_trains_the_folder_given_when_the_run_was_moved_or_copied(tmp_path, folders, cli_run, capsys):
-    from srgan.checkpoint import latest_state
     from srgan.cli import main
+    from srgan.training.checkpoint import latest_state
 
     moved = tmp_path / "moved"
     shutil.copytree(cli_run, tmp_path / "original")
@@ -326,9 +324,9 @@ def test_resume_refuses_in_one_line_without_a_good_checkpoint(tmp_path, cli_run,
 def test_a_run_of_the_older_layout_resumes(tmp_path, cli_run, capsys):
     """Runs written before numbered checkpoints hold checkpoint/state.json (config.out inside); one
     killed mid-rotation holds checkpoint.tmp and checkpoint.old: the newer that loads is used."""
-    from srgan.checkpoint import latest_state
     from srgan.cli import main
     from srgan.reports.ship import source_weights
+    from srgan.training.checkpoint import latest_state
 
     run = tmp_path / "run"
     shutil.copytree(cli_run, run)
@@ -368,9 +366,9 @@ def _sigterm_at(steps: set[int]):
 
 
 def test_a_stopped_run_exits_with_128_plus_the_signal(tmp_path, folders, capsys, monkeypatch):
-    from srgan.checkpoint import latest_state
     from srgan.cli import main
     from srgan.training import Trainer, read_checkpoint_config, train
+    from srgan.training.checkpoint import latest_state
 
     monkeypatch.setattr(Trainer, "train_step", _sigterm_at({2, 4}))
     run = tmp_path / "run"

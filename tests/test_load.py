@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scripts.load_test import hr_image
 from tests.conftest import requires_chromium
+from tests.support.images import hr_image
 from tests.test_app import APP, _png
 
 

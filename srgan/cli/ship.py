@@ -17,7 +17,7 @@ def cmd_ship(args) -> int:
         return 0
     if not args.run:
         raise CLIError("give the training run folder to ship (or --undo)")
-    from srgan.checkpoint import CheckpointError, latest_state
+    from srgan.training.checkpoint import CheckpointError, latest_state
 
     try:
         latest_state(args.run)

@@ -11,10 +11,10 @@ from srgan.cli.common import CLIError
 def cmd_train(args) -> int:
     from dataclasses import fields
 
-    from srgan.checkpoint import CheckpointError
     from srgan.paths import benchmark_dir, train_dirs
     from srgan.training import TrainConfig, read_checkpoint_config, train
-    from srgan.vgg import VGGWeightsUnavailable
+    from srgan.training.checkpoint import CheckpointError
+    from srgan.training.vgg import VGGWeightsUnavailable
 
     if args.resume:  # OUT is the run: its newest good checkpoint's config, trained in OUT wherever it was made
         try:

@@ -119,7 +119,7 @@ def grid_offset(sr: np.ndarray, reference: np.ndarray, period: int = SCALE) -> f
 
     The mean of Y(sr) - Y(reference) at each of the ``period`` x ``period`` pixel phases, less its
     mean over the phases, as a root mean square. A x4 pixel-shuffle generator can draw such a
-    pattern (a faint grid of period 4, see :func:`srgan.losses.grid_loss`); natural images have
+    pattern (a faint grid of period 4, see :func:`srgan.training.losses.grid_loss`); natural images have
     none, so HR or the bicubic upscale (where there is no ground truth) both serve as reference.
     Inputs: uint8-range RGB (H, W, 3) of equal shape; sides need not be multiples of ``period``.
     """

@@ -14,6 +14,9 @@ from pathlib import Path
 from srgan import SCALE
 from srgan.files import sha256_file
 from srgan.store import card_beside
+from srgan.training.config import ADV_WEIGHT, VGG_SCALE
+from srgan.training.data import BATCH_SIZE as PAPER_BATCH
+from srgan.training.data import HR_PATCH as PAPER_HR_PATCH
 
 PAPER_DEVIATIONS = {
     "bicubic_skip": "global bicubic skip: the output adds bicubic x4 of the LR (a fixed convolution, no weights), "
@@ -24,7 +27,6 @@ PAPER_DEVIATIONS = {
     "schedule": "cosine learning-rate decay (the paper: constant 1e-4)",
     "l1": "pixel L1 loss instead of MSE (EDSR's choice, reported there to train better than MSE)",
 }
-PAPER_BATCH, PAPER_HR_PATCH = 16, 96
 
 
 def _pretrain_phase(cfg: dict, step: int, earlier: list[dict]) -> str:
@@ -126,8 +128,8 @@ def build_card(
     records cannot hold (e.g. a schedule changed on resume); ``at_step``: the step the shipped
     generator was kept at, when that is before the run's last step (the card's steps, losses,
     validation curve and hours then stop there)."""
-    from srgan.checkpoint import latest_state
     from srgan.model.models import build_generator
+    from srgan.training.checkpoint import latest_state
 
     state = latest_state(run)  # the newest good checkpoint's (any layout)
     cfg = state["config"]
@@ -157,14 +159,14 @@ def build_card(
             deviations.append(PAPER_DEVIATIONS["l1"])
         summary = _pretrain_phase(cfg, step, earlier)
     else:
-        content, adv = cfg.get("content_weight", 1 / 12.75), cfg.get("adv_weight", 1e-3)
+        content, adv = cfg.get("content_weight", VGG_SCALE), cfg.get("adv_weight", ADV_WEIGHT)
         phase = f"SRGAN, VGG54 content x {content:.4g} + {adv:.0e} adversarial"
         extra_terms = (  # (weight, name in the summary, why): terms not in the paper's generator loss
             ("pixel_weight", f"pixel {cfg['pixel_loss'].upper()}", "ESRGAN's remedy for feature-loss artefacts"),
             (
                 "grid_weight",
                 "grid",
-                "srgan.losses.grid_loss, the square of the per-phase mean of SR - HR: against the period-4 "
+                "srgan.training.losses.grid_loss, the square of the per-phase mean of SR - HR: against the period-4 "
                 "pattern that GAN steps drew here",
             ),
         )

@@ -52,10 +52,10 @@ def ship(
     records (``earlier_training``), read before the copy replaces them. Re-shipping the very
     weights already shipped keeps their metrics.
     """
-    from srgan.checkpoint import latest_state
     from srgan.inference import Upscaler
     from srgan.quality.metrics import PROTOCOL
     from srgan.quality.suites import evaluate_sets, upscaler_method
+    from srgan.training.checkpoint import latest_state
 
     run = Path(run)
     src, at_step = source_weights(run, which)

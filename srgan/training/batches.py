@@ -1,5 +1,5 @@
 """The data the training loop reads: training batches prepared ahead on threads
-(:func:`prefetched_batches`, the JAX backend's feed; TensorFlow uses :func:`srgan.data.make_dataset`)
+(:func:`prefetched_batches`, the JAX backend's feed; TensorFlow uses :func:`srgan.training.data.make_dataset`)
 and the validation images (:func:`load_validation`)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from srgan import SCALE
-from srgan.data import PatchSampler
+from srgan.training.data import PatchSampler
 
 
 def load_validation(folder: str | Path, scale: int = SCALE) -> list[tuple[str, np.ndarray, np.ndarray]]:

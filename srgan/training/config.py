@@ -8,7 +8,7 @@ The two phases, as in the paper:
 - ``gan``: SRGAN initialised from SRResNet weights; the generator minimises VGG54 content +
   1e-3 adversarial (optionally + a pixel term, ``pixel_weight``: not in the paper, ESRGAN's remedy
   for the artefacts of feature losses; and a sub-pixel grid term, ``grid_weight``, see
-  :func:`srgan.losses.grid_loss`), the discriminator binary cross-entropy; both are updated every
+  :func:`srgan.training.losses.grid_loss`), the discriminator binary cross-entropy; both are updated every
   step.
 """
 
@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from srgan import SCALE
-from srgan.checkpoint import latest_state
-from srgan.data import BATCH_SIZE, HR_PATCH
-from srgan.losses import ADV_WEIGHT, VGG_SCALE
+from srgan.training.checkpoint import latest_state
+from srgan.training.data import BATCH_SIZE, HR_PATCH
 
+VGG_SCALE = 1 / 12.75  # paper: VGG losses rescaled by 1/12.75 to be comparable with the MSE
+ADV_WEIGHT = 1e-3  # paper: perceptual loss = content + 1e-3 * adversarial (summed in the train steps)
 PHASES = ("pretrain", "gan")
 MIN_HR_PATCH = 16  # the discriminator halves the crop four times
 # The settings whose default depends on the phase (the only place they are set; the CLI takes them

@@ -4,7 +4,7 @@ validation, ``log.csv``/``val.csv``, snapshots, checkpoints, SIGINT/SIGTERM) and
 The step runs on the Keras backend in use: TensorFlow (``tf.function`` + XLA, optionally under
 ``MirroredStrategy``) or JAX (``KERAS_BACKEND=jax``: the same models and losses through Keras'
 stateless calls, one ``jax.jit`` step), e.g. on a GPU machine that has JAX but not TensorFlow;
-see :mod:`srgan.training.steps`. Starting, saving and resuming: :mod:`srgan.training.checkpoints`.
+see :mod:`srgan.training.steps`. Starting, saving and resuming: :mod:`srgan.training.run_folder`.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from srgan import SCALE
-from srgan.checkpoint import CheckpointStore, append_csv_row, atomic_write
-from srgan.data import PatchSampler, load_hr_images, make_dataset
 from srgan.machine import training_hardware
 from srgan.training import steps
 from srgan.training.batches import load_validation, prefetched_batches
-from srgan.training.checkpoints import RunCheckpoints
+from srgan.training.checkpoint import CheckpointStore, append_csv_row, atomic_write
 from srgan.training.config import TrainConfig, lr_schedule
+from srgan.training.data import PatchSampler, load_hr_images, make_dataset
+from srgan.training.run_folder import RunCheckpoints
 
 
 def _stderr(msg: str) -> None:
@@ -76,7 +76,7 @@ class Trainer(RunCheckpoints):
             self.g_opt = keras.optimizers.Adam(lr_schedule(cfg), beta_1=0.9)
             self.g_opt.build(self.generator.trainable_variables)
             if cfg.phase == "gan":
-                from srgan.vgg import build_feature_extractor
+                from srgan.training.vgg import build_feature_extractor
 
                 self.discriminator = build_discriminator(cfg.hr_patch)
                 self.d_opt = keras.optimizers.Adam(lr_schedule(cfg), beta_1=0.9)
@@ -241,7 +241,7 @@ def train(
     validation; ``stopped_by``: the signal that stopped the run before ``cfg.steps``.
 
     A fresh start refuses a folder that holds a run (two runs would mix); ``resume`` refuses a
-    folder without a usable checkpoint (:class:`srgan.checkpoint.CheckpointError`)."""
+    folder without a usable checkpoint (:class:`srgan.training.checkpoint.CheckpointError`)."""
     if not resume:  # checked before the models are built: fails in a moment
         if cfg.phase == "gan" and not cfg.init_weights:
             raise ValueError("the gan phase starts from SRResNet weights: give init_weights (--init)")

@@ -19,7 +19,7 @@ from srgan.training.config import TrainConfig
 
 def pretrain_terms(cfg: TrainConfig, hr, sr) -> tuple:
     """Pretrain loss and its log terms (backend-agnostic ``keras.ops``)."""
-    from srgan import losses
+    from srgan.training import losses
 
     pixel = losses.pixel_mse if cfg.pixel_loss == "mse" else losses.pixel_l1
     loss = pixel(hr, sr)
@@ -33,7 +33,7 @@ def gan_terms(cfg: TrainConfig, features: Callable, hr, sr, real, fake, fake_for
     ``features``: a callable giving VGG54 maps (backend-agnostic ``keras.ops``)."""
     from keras import ops
 
-    from srgan import losses
+    from srgan.training import losses
 
     pixel = losses.pixel_mse if cfg.pixel_loss == "mse" else losses.pixel_l1
     content = losses.content_loss(features, hr, sr, cfg.content_weight)

@@ -17,6 +17,10 @@ manifest tells a damaged file from a good one.
 Runs written before this layout hold ``checkpoint/state.json`` (and, killed mid-rotation,
 ``checkpoint.tmp``/``checkpoint.old``): they are read as further candidates, without a manifest.
 Paths are stored relative to the run, so a moved or copied run stays whole.
+
+A little over the project's ~300 lines on purpose: the store and every crash-safe write of a run
+(logs, best generator, rewinding) go through one hook, :func:`_fs_step`, at which the crash tests
+kill the process before each filesystem change; split in two, a write could escape those tests.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 
 A run folder holds ``checkpoints/`` (generator, discriminator, optimizer states, step, config:
 written every ``ckpt_every`` steps and when SIGINT/SIGTERM stops the run; see
-:mod:`srgan.checkpoint`), ``log.csv`` (loss terms), ``val.csv`` (validation PSNR/SSIM),
+:mod:`srgan.training.checkpoint`), ``log.csv`` (loss terms), ``val.csv`` (validation PSNR/SSIM),
 ``best.weights.h5`` (the generator with the best validation PSNR), ``generator.weights.h5`` (the
 generator of the latest checkpoint) and, with ``keep_every``, generator snapshots
 ``snapshots/step<N>.weights.h5``: GAN checkpoints differ a lot from one to the next, and
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srgan.checkpoint import CheckpointError, CheckpointMismatch, CheckpointStore, atomic_copy, rewind_run
+from srgan.training.checkpoint import CheckpointError, CheckpointMismatch, CheckpointStore, atomic_copy, rewind_run
 from srgan.training.config import TrainConfig
 
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 from keras import ops
 
 from srgan import SCALE
-from srgan.vgg import vgg_preprocess
-
-VGG_SCALE = 1 / 12.75  # paper: VGG losses rescaled by 1/12.75 to be comparable with the MSE
-ADV_WEIGHT = 1e-3  # paper: perceptual loss = content + 1e-3 * adversarial (summed in srgan.training)
+from srgan.training.config import VGG_SCALE
+from srgan.training.vgg import vgg_preprocess
 
 
 def pixel_mse(hr, sr):
@@ -44,7 +42,7 @@ def content_loss(features, hr, sr, weight: float = VGG_SCALE):
     """VGG54 content loss: MSE between VGG19 phi_{5,4} maps of SR and HR, times ``weight``
     (the paper's 1/12.75 by default).
 
-    ``features``: the frozen extractor of :func:`srgan.vgg.build_feature_extractor`.
+    ``features``: the frozen extractor of :func:`srgan.training.vgg.build_feature_extractor`.
     """
     return weight * ops.mean(ops.square(features(vgg_preprocess(hr)) - features(vgg_preprocess(sr))))
 

@@ -1,0 +1,110 @@
+"""Headless Debian Chromium, and the waits and clicks that read a Streamlit page as a user sees it:
+its running status, the page's run counter, the compare view's frame."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+STATUS = "[data-testid='stStatusWidget']"  # Streamlit's "running" indicator
+
+
+def make_driver(window_size: str = "1400,1500") -> webdriver.Chrome:
+    """Headless Debian chromium via chromedriver, with a fresh profile and no background network
+    traffic (this machine's network is closed)."""
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tempfile.mkdtemp()}",
+        f"--window-size={window_size}",
+        "--hide-scrollbars",
+    ):
+        opts.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+def until(predicate, timeout: float, what: str) -> float:
+    """Poll ``predicate`` until true; the time it became true (perf_counter), or TimeoutError."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        with contextlib.suppress(Exception):  # elements replaced while read: try again
+            if predicate():
+                return time.perf_counter()
+        time.sleep(0.02)
+    raise TimeoutError(f"no {what} within {timeout:.0f} s")
+
+
+def settled(driver, timeout: float) -> None:
+    """Wait until Streamlit's running status has been gone for 0.3 s."""
+
+    quiet_since, deadline = None, time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if driver.find_elements(By.CSS_SELECTOR, STATUS):
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.perf_counter()
+        elif time.perf_counter() - quiet_since >= 0.3:
+            return
+        time.sleep(0.05)
+    raise TimeoutError("the page kept running")
+
+
+def watch_status(driver) -> None:
+    """From now on, note in ``window.sawStatus`` whether the running status shows, however briefly."""
+    driver.execute_script(
+        f'window.sawStatus = false; const seen = () => document.querySelector("{STATUS}");'
+        "new MutationObserver(() => { if (seen()) window.sawStatus = true; })"
+        ".observe(document.body, {childList: true, subtree: true, attributes: true});"
+    )
+
+
+def saw_status(driver) -> bool:
+    return bool(driver.execute_script("return window.sawStatus"))
+
+
+def page_runs(driver) -> int:
+    """The page's run counter (pages/upscale.py writes it in a hidden element)."""
+    return int(driver.execute_script("return document.getElementById('srgan-page-runs').dataset.runs"))
+
+
+def click(driver, element) -> None:
+    """Scroll ``element`` to the middle of the window (clear of Streamlit's header), then click it."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
+
+
+def body_text(driver) -> str:
+
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+@contextlib.contextmanager
+def in_compare(driver):
+    """Switch into the visible compare view's frame (and back out at the end)."""
+
+    frames = [f for f in driver.find_elements(By.CSS_SELECTOR, "iframe") if f.is_displayed()]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", frames[0])
+    driver.switch_to.frame(frames[0])
+    try:
+        yield driver.find_element(By.CSS_SELECTOR, ".srgan-compare")
+    finally:
+        driver.switch_to.default_content()
+
+
+def compare_ready(driver) -> bool:
+    """The compare view is on the page with every image decoded."""
+    with in_compare(driver):
+        return bool(driver.execute_script("return [...document.images].every(i => i.complete && i.naturalWidth > 0)"))

@@ -1,0 +1,74 @@
+"""The dashboard run as a real server: ``streamlit run streamlit_app.py`` headless on a free loopback
+port, and a process's resident memory (Linux)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(
+    env: dict | None = None, log_path: Path | None = None, script: Path = ROOT / "streamlit_app.py"
+) -> Iterator[tuple[str, int]]:
+    """Run ``script`` (the dashboard) headless on a free loopback port; yields (url, server pid)."""
+    port = free_port()
+    log_path = log_path or Path(tempfile.mkdtemp()) / "streamlit.log"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
+    cmd += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 90
+            while True:
+                try:
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                        break
+                except OSError:
+                    if time.time() > deadline or proc.poll() is not None:
+                        raise RuntimeError("streamlit did not start: " + log_path.read_text()[-2000:]) from None
+                    time.sleep(0.5)
+            yield url, proc.pid
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def memory_of(pid: int) -> dict[str, float]:
+    """Current (VmRSS) and peak (VmHWM) resident memory of a process in MB (10^6 bytes; Linux), empty
+    once the process is gone."""
+    out: dict[str, float] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0]) * 1024 / 1e6  # /proc's "kB" are KiB
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
