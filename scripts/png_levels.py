@@ -1,5 +1,5 @@
-"""Time and size of PNG encoding per zlib level, through the project's encoder (OpenCV's libpng with
-the run-length strategy) and through PIL at the same level: the choices behind
+"""Time and size of PNG encoding per zlib level, through the project's encoder (OpenCV's libpng, Paeth
+filter, run-length strategy), libpng's adaptive filter choice and PIL at the same level: the choices behind
 ``srgan.image_io.encode_png`` and ``PNG_COMPRESS_LEVEL``.
 
     python scripts/png_levels.py [--size 2048] [--levels 1 6] [--files A.png B.png ...]
@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
@@ -24,6 +26,18 @@ def _pil_png(pic, level: int) -> bytes:
     buf = io.BytesIO()
     pic.to_pil().save(buf, format="PNG", compress_level=level)
     return buf.getvalue()
+
+
+def _adaptive_png(pic, level: int) -> bytes:
+    """libpng's default: each row's filter chosen among the five (what encode_png replaces with Paeth)."""
+    import cv2
+
+    grey = pic.mode in ("L", "LA")
+    arr = pic.pixels[..., :1] if grey else pic.pixels[..., ::-1]
+    if pic.alpha is not None:
+        arr = np.dstack([np.repeat(arr, 3, axis=2) if grey else arr, pic.alpha])
+    params = [cv2.IMWRITE_PNG_COMPRESSION, level, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+    return cv2.imencode(".png", np.ascontiguousarray(arr[..., 0] if arr.shape[2] == 1 else arr), params)[1].tobytes()
 
 
 def main() -> None:
@@ -40,7 +54,12 @@ def main() -> None:
     what = f"{len(pictures)} files" if args.files else f"{args.size}x{args.size} photo-like"
     print(machine_info())
     for level in args.levels:
-        for name, encode in (("encode_png (OpenCV, RLE)", encode_png), ("PIL", _pil_png)):
+        encoders = (
+            ("encode_png (OpenCV, Paeth, RLE)", encode_png),
+            ("OpenCV, adaptive, RLE", _adaptive_png),
+            ("PIL", _pil_png),
+        )
+        for name, encode in encoders:
             seconds, size = 0.0, 0
             for pic in pictures:
                 times = []

@@ -199,9 +199,13 @@ def run(size: int, timeout: float, url: str | None = None, env: dict | None = No
             out["show_column_again_s"] = toggle_column(driver, "SRResNet", timeout)
             out["columns_reran_page"] = page_runs(driver) != runs
 
+            settled(driver, timeout)  # the column's fragment run may still be replacing the buttons
+            srgan_png = "//button[contains(., 'SRGAN (PNG)')]"
+            scroll = "arguments[0].scrollIntoView({block: 'center'}); return true"
+            # retried by until() while the fragment replaces the element
+            until(lambda: driver.execute_script(scroll, driver.find_element(By.XPATH, srgan_png)), timeout, "button")
+            button = driver.find_element(By.XPATH, srgan_png)
             watch_status(driver)
-            button = driver.find_element(By.XPATH, "//button[contains(., 'SRGAN (PNG)')]")
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
             t0 = time.perf_counter()
             button.click()
 

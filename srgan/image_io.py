@@ -30,9 +30,9 @@ MAX_PIXELS = 40_000_000  # largest decoded image accepted (40 Mpx), checked from
 # OpenCV holds a 16-bit PNG twice while it decodes it (2 x 8 bytes per RGBA pixel); past this size,
 # an image that is to be reduced anyway (fit_pixels) is decoded at 8 bits by PIL instead, once
 FIT_16BIT_MAX_PIXELS = 12_000_000
-# zlib level of every PNG written: level 1 encodes several times faster than PIL's default 6 for
-# somewhat larger files (scripts/png_levels.py; README "Speed and memory"), and writing the output is
-# an upscale's largest cost after the model
+# zlib level of every PNG written. With the run-length strategy encode_png uses, zlib's level barely
+# changes time or size (scripts/png_levels.py; README "Speed and memory"); writing the output is an
+# upscale's largest cost after the model, so the fastest level is named
 PNG_COMPRESS_LEVEL = 1
 
 
@@ -361,9 +361,10 @@ def encode_png(pic: Picture, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
     """PNG bytes of ``pic`` in its own mode (RGB, RGBA, L, LA) and bit depth (8 or 16);
     ``compress_level`` 0-9 (zlib's; lossless at every level).
 
-    Written by libpng through OpenCV with zlib's run-length strategy, which on photographs was both
-    faster and smaller than PIL at the same level (``scripts/png_levels.py``), and which writes 16-bit
-    RGB; 8-bit grey with alpha goes through PIL (OpenCV writes 1, 3 or 4 channels, not 2).
+    Written by libpng through OpenCV with the Paeth filter on every row and zlib's run-length strategy,
+    which on photographs was faster than PIL at the same level for files of about the same size
+    (``scripts/png_levels.py``), and which writes 16-bit RGB; 8-bit grey with alpha goes through PIL
+    (OpenCV writes 1, 3 or 4 channels, not 2).
     """
     grey = pic.mode in ("L", "LA")
     if grey and pic.alpha is not None and pic.bit_depth == 8:
@@ -376,7 +377,11 @@ def encode_png(pic: Picture, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
     if pic.alpha is not None:
         arr = np.dstack([np.repeat(arr, 3, axis=2) if grey else arr, pic.alpha])  # 16-bit grey+alpha as RGBA
     flat = np.ascontiguousarray(arr[..., 0] if arr.shape[2] == 1 else arr)
-    params = [cv2.IMWRITE_PNG_COMPRESSION, compress_level, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+    params = [
+        *(cv2.IMWRITE_PNG_COMPRESSION, compress_level),
+        *(cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE),
+        *(cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_PAETH),  # as small as libpng's adaptive choice, faster
+    ]
     ok, buf = cv2.imencode(".png", flat, params)
     if not ok:
         raise ValueError("PNG encoding failed")

@@ -23,14 +23,23 @@ def modcrop(img: np.ndarray, scale: int = SCALE) -> np.ndarray:
     return img[: h - h % scale, : w - w % scale]
 
 
+def _quantise(img: np.ndarray, top: int, dtype: type) -> np.ndarray:
+    # one float32 buffer, rounded and clipped in place: each temporary of a large output is a fresh
+    # allocation whose pages are touched for the first time
+    scaled = np.multiply(img, np.float32(top), dtype=np.float32)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, top, out=scaled)
+    return scaled.astype(dtype)
+
+
 def to_uint8(img: np.ndarray) -> np.ndarray:
     """float in [0, 1] (any shape) -> uint8 in [0, 255]: clip, round, then cast (a cast alone truncates)."""
-    return np.clip(np.rint(np.asarray(img, np.float32) * 255.0), 0, 255).astype(np.uint8)
+    return _quantise(img, 255, np.uint8)
 
 
 def to_uint16(img: np.ndarray) -> np.ndarray:
     """float in [0, 1] (any shape) -> uint16 in [0, 65535]: clip, round, cast."""
-    return np.clip(np.rint(np.asarray(img, np.float32) * 65535.0), 0, 65535).astype(np.uint16)
+    return _quantise(img, 65535, np.uint16)
 
 
 def sr_to_unit(sr: np.ndarray) -> np.ndarray:

@@ -1,4 +1,7 @@
-"""Every dashboard page under Streamlit's AppTest, with tiny weights: no exceptions, real numbers."""
+"""Every dashboard page under Streamlit's AppTest, with tiny weights: no exceptions, real numbers.
+
+Longer than ~300 lines because it is one test per thing a visitor can do on the upscale page, sharing
+the AppTest helpers at the top."""
 
 import io
 import subprocess

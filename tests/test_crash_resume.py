@@ -1,5 +1,8 @@
 """A training run survives being killed at any moment: --resume continues from the newest complete
-checkpoint, with clean logs and a best.weights.h5 that matches val.csv (tiny models, 32-px crops)."""
+checkpoint, with clean logs and a best.weights.h5 that matches val.csv (tiny models, 32-px crops).
+
+Longer than ~300 lines because each kill scenario needs its own run and its own checks; they share
+the run helpers at the top."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """The benchmarks and architecture pages say what they mean (issue 18): their data shaping as plain
-functions, and the pages themselves under Streamlit's AppTest with the committed result files."""
+functions, and the pages themselves under Streamlit's AppTest with the committed result files.
+
+Longer than ~300 lines because it is one test per claim the two pages make, sharing their fixtures."""
 
 from __future__ import annotations
 

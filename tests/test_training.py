@@ -1,4 +1,7 @@
-"""Both training phases on tiny models and tiny images: loss goes down, checkpoints load, resume continues."""
+"""Both training phases on tiny models and tiny images: loss goes down, checkpoints load, resume continues.
+
+Longer than ~300 lines because it is one test per behaviour of one package (srgan.training), sharing
+its tiny images and configs."""
 
 import csv
 import json

@@ -77,22 +77,23 @@ def cold_starts(model: str, tile: int, tile_pad: int, log: Callable[[str], None]
     return out
 
 
-def cli_marginal(model: str, precisions: list[str], flops: float, sgemm: float, log=None) -> dict:
+def cli_marginal(model: str, precisions: list[str], flops: float, sgemm: float, log=None, runs: int = 5) -> dict:
     """``python -m srgan upscale`` of a 256x256 LR minus that of a 16x16 one (start-up cancels out),
-    per precision, against the fp32 FLOP floor at the measured sgemm rate."""
+    per precision, against the fp32 FLOP floor at the measured sgemm rate. The two sizes alternate,
+    ``runs`` times each, so that a slow spell of a shared machine weighs on both medians alike."""
     floor = flops * 256 * 256 / (sgemm * 1e9)
-    out = {"what": "CLI seconds on a 256x256 LR minus on a 16x16 LR (median of 3 each)", "floor_seconds": floor}
+    what = f"CLI seconds on a 256x256 LR minus on a 16x16 LR (median of {runs} each, alternating)"
+    out = {"what": what, "floor_seconds": floor}
     for precision in precisions:
-        runs = {
-            size: statistics.median(
-                cli_upscale(model, size, size, ["--precision", precision])["seconds"] for _ in range(3)
-            )
-            for size in (16, 256)
-        }
-        marginal = runs[256] - runs[16]
+        seconds: dict[int, list[float]] = {16: [], 256: []}
+        for _ in range(runs):
+            for size in seconds:
+                seconds[size].append(cli_upscale(model, size, size, ["--precision", precision])["seconds"])
+        median = {size: statistics.median(times) for size, times in seconds.items()}
+        marginal = median[256] - median[16]
         out[precision] = {
-            "seconds_16": runs[16],
-            "seconds_256": runs[256],
+            "seconds_16": median[16],
+            "seconds_256": median[256],
             "marginal": marginal,
             "of_floor": marginal / floor,
         }
