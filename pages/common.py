@@ -232,7 +232,7 @@ def precision_sidebar() -> str:
             list(labels),
             format_func=labels.get,
             key="precision",
-            help="bfloat16 keeps 8 bits of each number's mantissa. On Intel CPUs with AMX and on AMD CPUs with "
-            "AVX512-BF16 it runs about twice as fast as float32; on other Intel CPUs it is slower. It changed PSNR "
-            "by less than 0.01 dB on the benchmark sets. Automatic picks it only where it is the faster one.",
+            help="bfloat16 keeps 8 bits of each number's mantissa. On AMD CPUs with AVX512-BF16 and on Intel CPUs "
+            "with AMX it runs faster than float32; on other Intel CPUs it is slower. It changed PSNR by less than "
+            "0.01 dB on the benchmark sets. Automatic picks it only where it is the faster one.",
         )

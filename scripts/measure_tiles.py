@@ -20,6 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 from srgan.inference import Upscaler
+from srgan.reports.costs import kib_to_mb
 
 
 def seams() -> None:
@@ -39,14 +40,14 @@ def memory(tile: int, size: int = 256) -> dict:
     """Median of 3 runs after a warm-up run at the same size; peak RSS of this process."""
     lr = np.random.default_rng(0).random((size, size, 3), np.float32)
     up = Upscaler("srresnet", tile=tile, tile_pad=16)
-    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    loaded = kib_to_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     up.upscale_array(lr, out_dtype=np.uint8)  # warm-up: trace and first-touch allocations
     times = []
     for _ in range(3):
         t0 = time.perf_counter()
         up.upscale_array(lr, out_dtype=np.uint8)
         times.append(time.perf_counter() - t0)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = kib_to_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     return {"tile": tile, "size": size, "seconds": sorted(times)[1], "rss_loaded_mb": loaded, "peak_rss_mb": peak}
 
 

@@ -17,8 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
@@ -32,12 +30,10 @@ def _adaptive_png(pic, level: int) -> bytes:
     """libpng's default: each row's filter chosen among the five (what encode_png replaces with Paeth)."""
     import cv2
 
-    grey = pic.mode in ("L", "LA")
-    arr = pic.pixels[..., :1] if grey else pic.pixels[..., ::-1]
-    if pic.alpha is not None:
-        arr = np.dstack([np.repeat(arr, 3, axis=2) if grey else arr, pic.alpha])
+    from srgan.image_io import opencv_layout
+
     params = [cv2.IMWRITE_PNG_COMPRESSION, level, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
-    return cv2.imencode(".png", np.ascontiguousarray(arr[..., 0] if arr.shape[2] == 1 else arr), params)[1].tobytes()
+    return cv2.imencode(".png", opencv_layout(pic), params)[1].tobytes()
 
 
 def main() -> None:

@@ -152,6 +152,7 @@ def first_paint(url: str, timeout: float) -> tuple[float, float]:
 
 def run(size: int, timeout: float, url: str | None = None, env: dict | None = None, visitors: int = 5) -> dict:
     from PIL import Image
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -201,13 +202,17 @@ def run(size: int, timeout: float, url: str | None = None, env: dict | None = No
 
             settled(driver, timeout)  # the column's fragment run may still be replacing the buttons
             srgan_png = "//button[contains(., 'SRGAN (PNG)')]"
-            scroll = "arguments[0].scrollIntoView({block: 'center'}); return true"
-            # retried by until() while the fragment replaces the element
-            until(lambda: driver.execute_script(scroll, driver.find_element(By.XPATH, srgan_png)), timeout, "button")
-            button = driver.find_element(By.XPATH, srgan_png)
-            watch_status(driver)
-            t0 = time.perf_counter()
-            button.click()
+            for attempt in range(3):  # a fragment run can still replace the button between find and click
+                try:
+                    button = driver.find_element(By.XPATH, srgan_png)
+                    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+                    watch_status(driver)
+                    t0 = time.perf_counter()
+                    button.click()
+                    break
+                except StaleElementReferenceException:
+                    if attempt == 2:
+                        raise
 
             def downloaded() -> bool:
                 return any(not p.name.endswith(".crdownload") for p in downloads.iterdir())

@@ -30,9 +30,9 @@ MAX_PIXELS = 40_000_000  # largest decoded image accepted (40 Mpx), checked from
 # OpenCV holds a 16-bit PNG twice while it decodes it (2 x 8 bytes per RGBA pixel); past this size,
 # an image that is to be reduced anyway (fit_pixels) is decoded at 8 bits by PIL instead, once
 FIT_16BIT_MAX_PIXELS = 12_000_000
-# zlib level of every PNG written. With the run-length strategy encode_png uses, zlib's level barely
-# changes time or size (scripts/png_levels.py; README "Speed and memory"); writing the output is an
-# upscale's largest cost after the model, so the fastest level is named
+# zlib level of every PNG written. With the run-length strategy encode_png uses, every level from 1
+# to 9 runs the same code (scripts/png_levels.py; README "Speed and memory"); 0 would store the
+# pixels uncompressed
 PNG_COMPRESS_LEVEL = 1
 
 
@@ -357,32 +357,38 @@ def fit_picture(pic: Picture, max_pixels: int, original: tuple[int, int] | None 
     return replace(pic, pixels=shrink(pic.pixels), alpha=alpha, notes=(*pic.notes, note))
 
 
+def opencv_layout(pic: Picture) -> np.ndarray:
+    """``pic``'s pixels as OpenCV writes them, in their own dtype: grey (H, W), BGR (H, W, 3) or BGRA
+    (H, W, 4); grey with alpha as BGRA (OpenCV writes 1, 3 or 4 channels, not 2)."""
+    grey = pic.mode in ("L", "LA")
+    arr = pic.pixels[..., :1] if grey else pic.pixels[..., ::-1]
+    if pic.alpha is not None:
+        arr = np.dstack([np.repeat(arr, 3, axis=2) if grey else arr, pic.alpha])
+    return np.ascontiguousarray(arr[..., 0] if arr.shape[2] == 1 else arr)
+
+
 def encode_png(pic: Picture, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
-    """PNG bytes of ``pic`` in its own mode (RGB, RGBA, L, LA) and bit depth (8 or 16);
-    ``compress_level`` 0-9 (zlib's; lossless at every level).
+    """PNG bytes of ``pic`` in its own mode (RGB, RGBA, L, LA) and bit depth (8 or 16), except
+    16-bit grey with alpha, written as 16-bit RGBA (PNG has the mode, but neither OpenCV nor PIL
+    writes it); ``compress_level`` 0-9 (zlib's; lossless at every level).
 
     Written by libpng through OpenCV with the Paeth filter on every row and zlib's run-length strategy,
     which on photographs was faster than PIL at the same level for files of about the same size
     (``scripts/png_levels.py``), and which writes 16-bit RGB; 8-bit grey with alpha goes through PIL
     (OpenCV writes 1, 3 or 4 channels, not 2).
     """
-    grey = pic.mode in ("L", "LA")
-    if grey and pic.alpha is not None and pic.bit_depth == 8:
+    if pic.mode in ("L", "LA") and pic.alpha is not None and pic.bit_depth == 8:
         buf = io.BytesIO()
         pic.to_pil().save(buf, format="PNG", compress_level=compress_level)
         return buf.getvalue()
     import cv2
 
-    arr = pic.pixels[..., :1] if grey else pic.pixels[..., ::-1]
-    if pic.alpha is not None:
-        arr = np.dstack([np.repeat(arr, 3, axis=2) if grey else arr, pic.alpha])  # 16-bit grey+alpha as RGBA
-    flat = np.ascontiguousarray(arr[..., 0] if arr.shape[2] == 1 else arr)
     params = [
         *(cv2.IMWRITE_PNG_COMPRESSION, compress_level),
         *(cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE),
         *(cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_PAETH),  # as small as libpng's adaptive choice, faster
     ]
-    ok, buf = cv2.imencode(".png", flat, params)
+    ok, buf = cv2.imencode(".png", opencv_layout(pic), params)
     if not ok:
         raise ValueError("PNG encoding failed")
     return buf.tobytes()

@@ -26,7 +26,8 @@ def modcrop(img: np.ndarray, scale: int = SCALE) -> np.ndarray:
 def _quantise(img: np.ndarray, top: int, dtype: type) -> np.ndarray:
     # one float32 buffer, rounded and clipped in place: each temporary of a large output is a fresh
     # allocation whose pages are touched for the first time
-    scaled = np.multiply(img, np.float32(top), dtype=np.float32)
+    scaled = np.array(img, np.float32)
+    scaled *= np.float32(top)
     np.rint(scaled, out=scaled)
     np.clip(scaled, 0, top, out=scaled)
     return scaled.astype(dtype)

@@ -76,6 +76,18 @@ def test_16bit_grey_png():
     np.testing.assert_array_equal(pic.pixels[..., 0], arr)
 
 
+def test_16bit_grey_with_alpha_is_written_as_16bit_rgba_without_loss():
+    # PNG has 16-bit grey+alpha, but neither OpenCV nor PIL writes it: every level survives as RGBA
+    rng = np.random.default_rng(2)
+    grey = (rng.random((6, 5)) * 65535).astype(np.uint16)
+    alpha = (rng.random((6, 5)) * 65535).astype(np.uint16)
+    pic = Picture(np.repeat(grey[..., None], 3, axis=2), alpha=alpha, mode="LA")
+    back = load_image(encode_png(pic))
+    assert back.bit_depth == 16 and back.mode == "RGBA"
+    np.testing.assert_array_equal(back.pixels, pic.pixels)
+    np.testing.assert_array_equal(back.alpha, alpha)
+
+
 def test_exif_orientation_is_applied():
     img = smooth_image(10, 20)  # 20 wide, 10 high
     exif = Image.Exif()

@@ -57,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--precision",
             choices=PRECISIONS,
             default="auto",
-            help="openvino's arithmetic: fp32, bf16 (bfloat16: about twice as fast on Intel AMX and on AMD with "
-            "AVX512-BF16, slower on Intel without AMX; within 0.01 dB PSNR of fp32, see README) or auto "
+            help="openvino's arithmetic: fp32, bf16 (bfloat16: faster than fp32 on AMD with AVX512-BF16 and with "
+            "Intel AMX, slower on Intel without AMX; within 0.01 dB PSNR of fp32, see README) or auto "
             "(default: bf16 where it is the faster one, else fp32)",
         )
 

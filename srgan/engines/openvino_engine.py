@@ -28,9 +28,9 @@ def fast_bf16() -> bool:
     """Whether bfloat16 is the faster precision here: native BF16 with Intel AMX's tile units, or
     AVX512-BF16 on an AMD CPU (Zen 4 and later).
 
-    Measured (README "Speed and memory"): bf16 ran about twice as fast as fp32 on an AMD EPYC with
-    AVX512-BF16, and 1.5x slower on an Intel Xeon with AVX512-BF16 but no AMX, so AVX512-BF16 counts
-    on AMD only. Read from /proc/cpuinfo (Linux); elsewhere: fp32.
+    Measured (README "Speed and memory"): bf16 ran faster than fp32 on an AMD EPYC with AVX512-BF16,
+    and slower on an Intel Xeon with AVX512-BF16 but no AMX, so AVX512-BF16 counts on AMD only; AMX
+    is Intel's bf16 matrix unit (not measured here). Read from /proc/cpuinfo (Linux); elsewhere: fp32.
     """
     from srgan.machine import cpu_features, cpu_vendor
 

@@ -176,7 +176,7 @@ def build_card(
                 deviations.append(f"a {term} term x {cfg[key]:g} in the generator loss ({why}; the paper has none)")
         steps = " + ".join(f"{e['steps']:,}" for e in earlier if e.get("phase") == "gan")
         summary = f"{phase}; {f'{steps} + ' if steps else ''}{step:,} steps"
-        if abs(content - 1 / 12.75) > 1e-9 or abs(adv - 1e-3) > 1e-12:
+        if abs(content - VGG_SCALE) > 1e-9 or abs(adv - ADV_WEIGHT) > 1e-12:
             deviations.append(
                 f"loss weights {content:.4g} (content) and {adv:.0e} (adversarial); the paper's are 1/12.75, 1e-3"
             )

@@ -25,6 +25,12 @@ MAX_RUNS = 10
 # --- memory ------------------------------------------------------------------------------------
 
 
+def kib_to_mb(kib: float) -> float:
+    """Linux's memory figures ("kB" in /proc/<pid>/status, ``ru_maxrss``: KiB) in MB (10^6 bytes), the
+    unit of every memory figure this project reports."""
+    return kib * 1024 / 1e6
+
+
 def rss_mb() -> float:
     """This process's resident set size now, in MB (Linux /proc; falls back to the peak so far)."""
     try:
@@ -33,7 +39,7 @@ def rss_mb() -> float:
     except (OSError, ValueError, IndexError):
         import resource
 
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+        return kib_to_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 class PeakRSS:

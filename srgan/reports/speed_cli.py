@@ -12,30 +12,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from srgan.reports.costs import bench_image
-
-_CLI_WRAPPER = """
-import sys
-from srgan.cli import main
-status = main(sys.argv[1:])
-peak = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")]
-print("VmHWM_KB", peak[0] if peak else -1, file=sys.stderr)
-sys.exit(status)
-"""
+from srgan.reports.costs import bench_image, kib_to_mb
 
 
 def cli_run(args: list[str], env: dict | None = None) -> dict:
-    """Run ``python -m srgan ARGS``'s code in a fresh process: wall seconds (process start to exit,
-    imports included) and the process's own peak RSS in MB.
-
-    The peak is the child's VmHWM read just before it exits: ``wait4``'s ``ru_maxrss`` would
-    also count the parent's pages that the child briefly shared between fork and exec.
-    """
+    """Run ``python -m srgan ARGS``'s code in a fresh process (through :mod:`srgan.reports.cli_probe`):
+    wall seconds (process start to exit, imports included) and the process's own peak RSS in MB
+    (its VmHWM, read by the process just before it exits)."""
     import re
 
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", _CLI_WRAPPER, *args],
+        [sys.executable, "-m", "srgan.reports.cli_probe", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, **(env or {})},
@@ -46,7 +34,7 @@ def cli_run(args: list[str], env: dict | None = None) -> dict:
     if proc.returncode != 0:
         raise RuntimeError(f"python -m srgan {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
     found = re.search(r"VmHWM_KB (-?\d+)", proc.stderr)
-    peak = int(found.group(1)) / 1e3 if found and int(found.group(1)) >= 0 else None
+    peak = kib_to_mb(int(found.group(1))) if found and int(found.group(1)) >= 0 else None
     return {"seconds": seconds, "peak_rss_mb": peak}
 
 
@@ -77,7 +65,14 @@ def cold_starts(model: str, tile: int, tile_pad: int, log: Callable[[str], None]
     return out
 
 
-def cli_marginal(model: str, precisions: list[str], flops: float, sgemm: float, log=None, runs: int = 5) -> dict:
+def cli_marginal(
+    model: str,
+    precisions: list[str],
+    flops: float,
+    sgemm: float,
+    log: Callable[[str], None] | None = None,
+    runs: int = 5,
+) -> dict:
     """``python -m srgan upscale`` of a 256x256 LR minus that of a 16x16 one (start-up cancels out),
     per precision, against the fp32 FLOP floor at the measured sgemm rate. The two sizes alternate,
     ``runs`` times each, so that a slow spell of a shared machine weighs on both medians alike."""

@@ -35,7 +35,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'srgan.training' has no attribute {name!r}")
     return getattr(importlib.import_module(f"srgan.training.{_EXPORTS[name]}"), name)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 
 STATUS = "[data-testid='stStatusWidget']"  # Streamlit's "running" indicator
 
@@ -36,7 +39,7 @@ def make_driver(window_size: str = "1400,1500") -> webdriver.Chrome:
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 
 
-def until(predicate, timeout: float, what: str) -> float:
+def until(predicate: Callable[[], object], timeout: float, what: str) -> float:
     """Poll ``predicate`` until true; the time it became true (perf_counter), or TimeoutError."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
@@ -47,9 +50,8 @@ def until(predicate, timeout: float, what: str) -> float:
     raise TimeoutError(f"no {what} within {timeout:.0f} s")
 
 
-def settled(driver, timeout: float) -> None:
+def settled(driver: WebDriver, timeout: float) -> None:
     """Wait until Streamlit's running status has been gone for 0.3 s."""
-
     quiet_since, deadline = None, time.perf_counter() + timeout
     while time.perf_counter() < deadline:
         if driver.find_elements(By.CSS_SELECTOR, STATUS):
@@ -62,7 +64,7 @@ def settled(driver, timeout: float) -> None:
     raise TimeoutError("the page kept running")
 
 
-def watch_status(driver) -> None:
+def watch_status(driver: WebDriver) -> None:
     """From now on, note in ``window.sawStatus`` whether the running status shows, however briefly."""
     driver.execute_script(
         f'window.sawStatus = false; const seen = () => document.querySelector("{STATUS}");'
@@ -71,30 +73,28 @@ def watch_status(driver) -> None:
     )
 
 
-def saw_status(driver) -> bool:
+def saw_status(driver: WebDriver) -> bool:
     return bool(driver.execute_script("return window.sawStatus"))
 
 
-def page_runs(driver) -> int:
+def page_runs(driver: WebDriver) -> int:
     """The page's run counter (pages/upscale.py writes it in a hidden element)."""
     return int(driver.execute_script("return document.getElementById('srgan-page-runs').dataset.runs"))
 
 
-def click(driver, element) -> None:
+def click(driver: WebDriver, element: WebElement) -> None:
     """Scroll ``element`` to the middle of the window (clear of Streamlit's header), then click it."""
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
     element.click()
 
 
-def body_text(driver) -> str:
-
+def body_text(driver: WebDriver) -> str:
     return driver.find_element(By.TAG_NAME, "body").text
 
 
 @contextlib.contextmanager
-def in_compare(driver):
-    """Switch into the visible compare view's frame (and back out at the end)."""
-
+def in_compare(driver: WebDriver) -> Iterator[WebElement]:
+    """Switch into the visible compare view's frame (and back out at the end); yields its root element."""
     frames = [f for f in driver.find_elements(By.CSS_SELECTOR, "iframe") if f.is_displayed()]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", frames[0])
     driver.switch_to.frame(frames[0])
@@ -104,7 +104,7 @@ def in_compare(driver):
         driver.switch_to.default_content()
 
 
-def compare_ready(driver) -> bool:
+def compare_ready(driver: WebDriver) -> bool:
     """The compare view is on the page with every image decoded."""
     with in_compare(driver):
         return bool(driver.execute_script("return [...document.images].every(i => i.complete && i.naturalWidth > 0)"))

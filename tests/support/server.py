@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from srgan.reports.costs import kib_to_mb
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -68,7 +70,7 @@ def memory_of(pid: int) -> dict[str, float]:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             key, _, value = line.partition(":")
             if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0]) * 1024 / 1e6  # /proc's "kB" are KiB
+                out[key] = kib_to_mb(int(value.split()[0]))
     except (OSError, ValueError, IndexError):
         pass
     return out
