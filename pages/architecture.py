@@ -21,6 +21,13 @@ def _describe(bicubic_skip: bool) -> dict:
 COUNT = "%,d"  # parameter counts and repeats: whole numbers with thousands separators
 
 
+def layer_table(title: str, layers: list[dict]) -> None:
+    """A network's layers (one row each, as srgan.reports.architecture describes them) in an expander."""
+    frame = pd.DataFrame(layers)
+    with st.expander(title):
+        st.dataframe(frame, hide_index=True, column_config=table_columns(frame, COUNT, widths={"type": "medium"}))
+
+
 with page_errors("showing the architecture"):
     st.title("Architecture")
     st.markdown(
@@ -81,9 +88,7 @@ with page_errors("showing the architecture"):
     blocks = next((s["repeat"] for s in generator["stages"] if s["stage"] == "residual blocks"), None)
     repeated = f"Residual blocks: the layers of one block, repeated {blocks}×; parameters for all {blocks}. "
     st.caption((repeated if blocks else "") + "BatchNorm is Keras' BatchNormalization.")
-    layers = pd.DataFrame(generator["layers"])
-    with st.expander("Every generator layer"):
-        st.dataframe(layers, hide_index=True, column_config=table_columns(layers, COUNT, widths={"type": "medium"}))
+    layer_table("Every generator layer", generator["layers"])
 
     st.header("Discriminator")
     st.markdown(
@@ -92,9 +97,7 @@ with page_errors("showing the architecture"):
         f"patches. **{discriminator['parameters']:,} parameters.** Here it outputs a logit: the paper's sigmoid is "
         "folded into the loss."
     )
-    layers = pd.DataFrame(discriminator["layers"])
-    with st.expander("Every discriminator layer"):
-        st.dataframe(layers, hide_index=True, column_config=table_columns(layers, COUNT, widths={"type": "medium"}))
+    layer_table("Every discriminator layer", discriminator["layers"])
 
     st.header("Loss")
     st.markdown(
