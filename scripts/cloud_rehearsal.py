@@ -46,7 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.server import free_port, memory_of  # noqa: E402
+from srgan.reports.costs import memory_of  # noqa: E402
+from tests.support.server import free_port  # noqa: E402
 
 DEFAULT_CACHE = Path.home() / ".cache" / "srgan-cloud-rehearsal-uv"
 COMMUNITY_CLOUD_MB = 690  # memory of Community Cloud's smallest apps

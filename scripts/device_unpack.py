@@ -23,23 +23,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from srgan.training.checkpoint import CheckpointStore  # noqa: E402
+from srgan.training.checkpoint import CHECKPOINTS, POINTER, STATE, CheckpointStore  # noqa: E402
 
 
 def unpack(run: Path, state_file: Path | None = None) -> Path:
     """Commit checkpoint ``step-N`` of ``run`` (N from checkpoints/latest.json) from its generator and
     state; returns the checkpoint folder."""
-    pointer = json.loads((run / "checkpoints" / "latest.json").read_text())
-    state_file = state_file or run / "checkpoints" / pointer["folder"] / "state.json"
+    pointer_file = run / CHECKPOINTS / POINTER
+    pointer = json.loads(pointer_file.read_text())
+    state_file = state_file or run / CHECKPOINTS / pointer["folder"] / STATE
     state = json.loads(state_file.read_text())
     if state.get("step") != pointer["step"]:
         raise SystemExit(f"{state_file} says step {state.get('step')}, latest.json step {pointer['step']}")
-    (run / "checkpoints" / "latest.json").unlink()  # the pointer to the folder that stayed on the machine
-    files = {
-        name: (lambda p, name=name: shutil.copyfile(run / name, p))
-        for name in ("generator.weights.h5", "best.weights.h5")
-        if name == "generator.weights.h5" or (run / name).is_file()  # the generator must be there
-    }
+    pointer_file.unlink()  # the pointer to the folder that stayed on the machine
+    names = ["generator.weights.h5"]  # required: a missing generator fails the copy
+    if (run / "best.weights.h5").is_file():
+        names.append("best.weights.h5")
+    files = {name: (lambda p, name=name: shutil.copyfile(run / name, p)) for name in names}
     return CheckpointStore(run).save(state["step"], files, state)
 
 

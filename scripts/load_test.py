@@ -32,8 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from srgan.reports.costs import memory_of  # noqa: E402
 from tests.support.images import hr_image, photo_like  # noqa: E402
-from tests.support.server import memory_of, streamlit_server  # noqa: E402
+from tests.support.server import streamlit_server  # noqa: E402
 
 
 def make_uploads(sessions: int, size: int, jpeg: bool, rgba16: bool, folder: Path) -> list[Path]:

@@ -80,7 +80,7 @@ def cpu_peak() -> dict:
     cores = usable_cores()
     flags = set(info.get("flags", "").split())
     ghz = float(info.get("cpu MHz", "0") or 0) / 1000
-    amd_256 = info.get("vendor_id") == "AuthenticAMD" and info.get("cpu family") == "25"  # Zen 3/4
+    amd_256 = cpu_vendor() == "AuthenticAMD" and info.get("cpu family") == "25"  # Zen 3/4
     if "avx512f" in flags and not amd_256:
         lanes, isa = 16, "AVX-512"
     elif "avx2" in flags or "avx512f" in flags:

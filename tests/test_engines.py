@@ -96,7 +96,6 @@ def test_auto_precision_follows_what_the_cpu_has(tmp_path, monkeypatch, vendor, 
     path = tmp_path / "g.weights.h5"
     _random_generator(path, TINY)
     assert make_engine("openvino", path, TINY, precision="auto").precision == expected
-    assert openvino_engine.resolve_precision("fp32") == "fp32"
 
 
 @pytest.mark.parametrize("model", ["srresnet", "srgan"])

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from srgan.cli.common import CLIError, err, write_json
+from srgan.files import write_text_atomic
 
 
 def cmd_bench(args) -> int:
@@ -49,6 +50,6 @@ def cmd_bench(args) -> int:
     write_json(args.json, result)
     if args.markdown:
         Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.markdown).write_text(f"# Speed ({result['machine']}, {result['date']})\n\n{table}")
+        write_text_atomic(args.markdown, f"# Speed ({result['machine']}, {result['date']})\n\n{table}")
     print(f"wrote {args.json}" + (f" and {args.markdown}" if args.markdown else ""))
     return 0

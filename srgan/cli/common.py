@@ -169,8 +169,10 @@ def each_output(args, process, prepare=None) -> int:
 
 
 def write_json(path: str, data: dict) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(data, indent=2) + "\n")
+    """Write a results file atomically (parent folders created; an existing file is replaced)."""
+    from srgan.files import write_text_atomic
+
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 # argparse types: a bad value is refused with its reason, in the parser's one-line error

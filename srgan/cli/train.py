@@ -44,7 +44,10 @@ def cmd_train(args) -> int:
             settings["bicubic_skip"] = False
         if args.no_xla:
             settings["xla"] = False
-        cfg = TrainConfig.for_phase(args.phase, **{k: v for k, v in settings.items() if v is not None})
+        try:  # the config checks its own values (e.g. a gan-only weight with --phase pretrain)
+            cfg = TrainConfig.for_phase(args.phase, **{k: v for k, v in settings.items() if v is not None})
+        except ValueError as e:
+            raise CLIError(str(e)) from None
     try:
         result = train(cfg, resume=args.resume)
     except (VGGWeightsUnavailable, ValueError, FileNotFoundError) as e:  # setup problems: one clear line

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from srgan.files import write_text_atomic
 from srgan.store import architecture_path, model_card
 
 
@@ -168,7 +169,7 @@ if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "--write" in sys.argv[1:]:
         skip = (model_card("srresnet") or {}).get("architecture", {}).get("bicubic_skip", True)
-        architecture_path().write_text(json.dumps(describe(skip), indent=1) + "\n")
+        write_text_atomic(architecture_path(), json.dumps(describe(skip), indent=1) + "\n")
         print(f"wrote {architecture_path()}")
     else:
         print(json.dumps(describe(bicubic_skip="--bicubic-skip" in sys.argv[1:])))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 from srgan import SCALE
@@ -69,7 +70,7 @@ def trained_on(state: dict) -> tuple[str, str]:
     """
     hw = state.get("hardware")
     if not hw:
-        from srgan.quality.suites import machine_info
+        from srgan.machine import machine_info
 
         return "2 CPU cores", machine_info()
     device = hw["device"]
@@ -128,7 +129,7 @@ def build_card(
     records cannot hold (e.g. a schedule changed on resume); ``at_step``: the step the shipped
     generator was kept at, when that is before the run's last step (the card's steps, losses,
     validation curve and hours then stop there)."""
-    from srgan.model.models import build_generator
+    from srgan.model.weights_file import generator_weight_shapes
     from srgan.training.checkpoint import latest_state
 
     state = latest_state(run)  # the newest good checkpoint's (any layout)
@@ -142,7 +143,7 @@ def build_card(
         # the last record at or before the step: exact when one was written at that step
         train_seconds = max((r["train_seconds"] for r in [*log, *val]), default=0.0)
     arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
-    params = build_generator(**arch).count_params()
+    params = sum(math.prod(shape) for shape in generator_weight_shapes(cfg["num_blocks"], cfg["channels"]).values())
     deviations = [PAPER_DEVIATIONS["steps"]]
     if cfg["bicubic_skip"]:
         deviations.insert(0, PAPER_DEVIATIONS["bicubic_skip"])

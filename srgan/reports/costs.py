@@ -31,6 +31,20 @@ def kib_to_mb(kib: float) -> float:
     return kib * 1024 / 1e6
 
 
+def memory_of(pid: int | str = "self") -> dict[str, float]:
+    """Current (VmRSS) and peak (VmHWM) resident memory of a process (``"self"``: this one) in MB
+    (10^6 bytes), from /proc/<pid>/status (Linux); empty once the process is gone or where there is none."""
+    out: dict[str, float] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = kib_to_mb(int(value.split()[0]))
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
 def rss_mb() -> float:
     """This process's resident set size now, in MB (Linux /proc; falls back to the peak so far)."""
     try:

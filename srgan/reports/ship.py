@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from srgan.files import sha256_file, write_bytes_atomic, write_text_atomic
 from srgan.model.onnx_export import onnx_bytes
 from srgan.reports.cards import build_card, csv_rows, earlier_training
 from srgan.store import SHIPPED_FILES, card_path, onnx_path, previous_dir, shipped_file, weights_path
+
+if TYPE_CHECKING:
+    from srgan.inference import Upscaler
 
 
 def source_weights(run: Path, which: str) -> tuple[Path, int | None]:
@@ -52,7 +56,6 @@ def ship(
     records (``earlier_training``), read before the copy replaces them. Re-shipping the very
     weights already shipped keeps their metrics.
     """
-    from srgan.inference import Upscaler
     from srgan.quality.metrics import PROTOCOL
     from srgan.quality.suites import evaluate_sets, upscaler_method
     from srgan.training.checkpoint import latest_state
@@ -63,7 +66,8 @@ def ship(
     earlier = earlier_training(cfg.get("init_weights"))
     arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
     metrics = {}
-    validate_generator(src, name, arch)  # before anything in weights/ changes, with or without evaluate
+    # before anything in weights/ changes, with or without evaluate: one graph, checked, evaluated, written
+    upscaler, graph = validate_generator(src, name, arch)
     shipped = card_path(name)
     old_card = json.loads(shipped.read_text()) if shipped.is_file() else {}
     same_weights = old_card.get("sha256") == sha256_file(src)
@@ -75,7 +79,7 @@ def ship(
         metrics = old_card["metrics"]  # the very same weights, already measured
         log(f"{name}: the same weights as shipped (sha256); their measured metrics are kept")
     elif evaluate:
-        method = upscaler_method(Upscaler(name, weights=src, architecture=arch))
+        method = upscaler_method(upscaler)
         metrics["protocol"] = PROTOCOL
 
         def record(_name: str, set_name: str, result: dict) -> None:
@@ -90,24 +94,32 @@ def ship(
     kept = keep_previous(name)
     if kept:
         log(f"{name}: the weights and card it replaces are in {kept} (undo: python -m srgan ship --undo --name {name})")
-    graph = onnx_bytes(src, arch)  # made before anything is replaced: a failure leaves weights/ as it was
     write_bytes_atomic(dest, src.read_bytes(), overwrite=True)
     write_bytes_atomic(onnx_path(name), graph, overwrite=True)
     return write_text_atomic(shipped, json.dumps(card, indent=2) + "\n")
 
 
-def validate_generator(path: Path, name: str, architecture: dict) -> None:
+def validate_generator(path: Path, name: str, architecture: dict) -> tuple[Upscaler, bytes]:
     """Raise ValueError (one line naming the file) unless ``path`` loads as this generator and maps
-    a small image to a finite result: what ``ship`` checks before anything in weights/ changes."""
+    a small image to a finite result: what ``ship`` checks before anything in weights/ changes.
+
+    Returns the checked model, in fp32 (the arithmetic the cards' metrics are measured in), and its
+    ONNX graph, which ``ship`` writes beside the weights."""
     import numpy as np
 
+    from srgan.engines.openvino_engine import OpenVINOEngine
     from srgan.images import to_float
     from srgan.inference import Upscaler
+    from srgan.model.weights_file import check_generator_weights
 
+    check_generator_weights(path, architecture)  # one line naming the file and the first layer that does not fit
+    graph = onnx_bytes(path, architecture)
+    upscaler = Upscaler.with_engine(OpenVINOEngine(graph, precision="fp32"), name=name)
     lr = to_float(np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8))
-    sr = Upscaler(name, weights=path, architecture=architecture).upscale_array(lr)
+    sr = upscaler.upscale_array(lr)
     if sr.shape != (64, 64, 3) or not np.isfinite(sr).all():
         raise ValueError(f"{path}: the generator's output on a test image is not finite; not shipped")
+    return upscaler, graph
 
 
 def keep_previous(name: str) -> Path | None:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from srgan.reports.costs import bench_image, kib_to_mb
+from srgan.reports.costs import bench_image
 
 
 def cli_run(args: list[str], env: dict | None = None) -> dict:
@@ -33,8 +33,8 @@ def cli_run(args: list[str], env: dict | None = None) -> dict:
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"python -m srgan {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
-    found = re.search(r"VmHWM_KB (-?\d+)", proc.stderr)
-    peak = kib_to_mb(int(found.group(1))) if found and int(found.group(1)) >= 0 else None
+    found = re.search(r"VmHWM_MB (-?[\d.]+)", proc.stderr)
+    peak = float(found.group(1)) if found and float(found.group(1)) >= 0 else None
     return {"seconds": seconds, "peak_rss_mb": peak}
 
 

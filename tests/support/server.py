@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from srgan.reports.costs import kib_to_mb
-
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -60,17 +58,3 @@ def streamlit_server(
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-
-
-def memory_of(pid: int) -> dict[str, float]:
-    """Current (VmRSS) and peak (VmHWM) resident memory of a process in MB (10^6 bytes; Linux), empty
-    once the process is gone."""
-    out: dict[str, float] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = kib_to_mb(int(value.split()[0]))
-    except (OSError, ValueError, IndexError):
-        pass
-    return out
