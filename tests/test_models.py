@@ -148,3 +148,22 @@ def test_tail_kernel_rewrite_on_a_single_tap():
     # sub-pixel (a, b) = (1, 0) -> reads (2i + 4, 2j - 1): pre-shuffle pixel (i + 2, j - 1), sub-pixel (0, 1)
     assert k2[2 + 2, 2 - 1, 0 * 2 + 1, 1 * 2 + 0] == 1.0
     assert k2.sum() == 4.0  # one tap per output sub-pixel
+
+
+def _depth_to_space(x: np.ndarray, block: int) -> np.ndarray:
+    """NumPy ``depth_to_space`` (DCR, TensorFlow's order) of (H, W, block * block * C)."""
+    h, w, c = x.shape
+    c //= block * block
+    return x.reshape(h, w, block, block, c).transpose(0, 2, 1, 3, 4).reshape(h * block, w * block, c)
+
+
+@pytest.mark.parametrize("scale", [2, 4, 8])
+def test_half_resolution_order_puts_the_skip_on_the_pixels_of_the_full_shuffle(scale):
+    # the bicubic skip is added before the last x2 shuffle: it must land where depth_to_space(scale) puts it
+    from srgan.model.kernels import half_resolution_order
+
+    maps = np.random.default_rng(scale).normal(0, 1, (5, 6, scale * scale * 3)).astype("float32")
+    want = _depth_to_space(maps, scale)
+    got = _depth_to_space(_depth_to_space(maps[..., half_resolution_order(scale)], scale // 2), 2)
+    assert got.shape == want.shape == (5 * scale, 6 * scale, 3)
+    assert np.array_equal(got, want)

@@ -44,6 +44,30 @@ def bicubic_kernel(scale: int, channels: int = 3) -> np.ndarray:
     return kernel
 
 
+def half_resolution_order(scale: int, channels: int = 3) -> list[int]:
+    """The order of ``depth_to_space(scale)``'s input maps (sub-pixel (i, j) of channel c at
+    (i * scale + j) * channels + c) under which ``depth_to_space(scale // 2)`` stops at *half* the
+    output resolution with the 4 x ``channels`` maps of a last x2 shuffle: block (2a + b) holds
+    output pixel (2y + a, 2x + b), the order of :func:`tail_kernel_at_half_resolution`'s output.
+
+    Sub-pixel i of a ``scale`` block is 2 * i1 + i0: half-resolution pixel i1 of the block, then i0.
+    """
+    half, order = scale // 2, []
+    for i1 in range(half):
+        for j1 in range(half):
+            for i0 in range(2):
+                for j0 in range(2):
+                    sub = (2 * i1 + i0) * scale + 2 * j1 + j0
+                    order.extend(sub * channels + c for c in range(channels))
+    return order
+
+
+def bicubic_kernel_at_half_resolution(scale: int, channels: int = 3) -> np.ndarray:
+    """:func:`bicubic_kernel` with its maps in :func:`half_resolution_order`, so that the bicubic
+    skip can be added before the last x2 shuffle. float32 (5, 5, channels, scale * scale * channels)."""
+    return np.ascontiguousarray(bicubic_kernel(scale, channels)[..., half_resolution_order(scale, channels)])
+
+
 def tail_kernel_at_half_resolution(kernel: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rewrite the last convolution so it runs before the last pixel shuffle, exactly.
 

@@ -5,13 +5,16 @@ same function as the Keras model (tested to float rounding):
 
 - input ``lr``: float32 (N, H, W, 3) RGB in [0, 1], any H and W;
 - output ``sr``: float32 (N, 4H, 4W, 3) RGB in [0, 1]: the generator's [-1, 1] output mapped by
-  (x + 1) / 2 and clipped, inside the graph (the runtime fuses it into the last layer).
+  (x + 1) / 2 and clipped, inside the graph.
 
-Inside it runs NCHW (ONNX's layout): batch norm folded into the convolution before it, PReLU with
-one slope per map, pixel shuffle as ``DepthToSpace`` in DCR mode (TensorFlow's ``depth_to_space``
-order), the last PReLU and the 9x9 tail moved before the last shuffle
-(:func:`srgan.model.kernels.tail_kernel_at_half_resolution`), and the bicubic skip as its fixed 5x5
-convolution on the edge-padded LR. The same weights always give the same bytes, so a committed
+Inside it runs NCHW (ONNX's layout), rewritten so that the runtime does less at the high
+resolutions, each step exact: batch norm folded into the convolution before it; every PReLU
+before its pixel shuffle (slopes repeated per sub-pixel block), so it fuses into the convolution;
+the 9x9 tail moved before the last shuffle (:func:`srgan.model.kernels.tail_kernel_at_half_resolution`)
+with (x + 1) / 2 folded into its weights; the bicubic skip (its fixed 5x5 convolution on the
+edge-padded LR) added before that shuffle too (:func:`srgan.model.kernels.half_resolution_order`),
+where it fuses into the tail. Pixel shuffle is ``DepthToSpace`` in DCR mode (TensorFlow's
+``depth_to_space`` order). The same weights always give the same bytes, so a committed
 graph can be checked against its weights file byte for byte.
 """
 
@@ -23,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from srgan import SCALE
-from srgan.model.kernels import bicubic_kernel, tail_kernel_at_half_resolution
+from srgan.model.kernels import bicubic_kernel_at_half_resolution, tail_kernel_at_half_resolution
 
 OPSET = 17
 BN_EPSILON = 1e-3  # Keras BatchNormalization's default, which build_generator uses
@@ -77,27 +80,26 @@ def generator_graph(weights: dict[str, list], bicubic_skip: bool, scale: int = S
     for s in range(stages):
         x = conv(x, *next(convs), f"up{s + 1}_conv")
         alpha = next(prelus)[0]
-        if s == stages - 1:  # PReLU before the shuffle: its slopes repeated per sub-pixel block
-            x = prelu(x, np.tile(alpha, (1, 1, 4)), f"up{s + 1}_prelu_before_shuffle")
+        x = prelu(x, np.tile(alpha, (1, 1, 4)), f"up{s + 1}_prelu_before_shuffle")
+        if s == stages - 1:
             break
-        x = prelu(node("DepthToSpace", [x], f"up{s + 1}_shuffle", blocksize=2, mode="DCR"), alpha, f"up{s + 1}_prelu")
-    x = conv(x, *tail_kernel_at_half_resolution(*next(convs)), "tail_conv_before_shuffle")
-    sr = node("DepthToSpace", [x], "tail_shuffle", blocksize=2, mode="DCR")
+        x = node("DepthToSpace", [x], f"up{s + 1}_shuffle", blocksize=2, mode="DCR")
+    # (x + 1) / 2 to [0, 1] folded into the tail's weights: sr / 2 + 1 / 2, or with the skip
+    # sr + (2 * base - 1) mapped to sr / 2 + base, added before the last shuffle
+    kernel, bias = tail_kernel_at_half_resolution(*next(convs))
+    x = conv(x, kernel * 0.5, bias * 0.5 + (0.0 if bicubic_skip else 0.5), "tail_conv_before_shuffle")
     if bicubic_skip:
         lr = node("Transpose", ["lr"], "lr_nchw", perm=[0, 3, 1, 2])
         pads = const(np.array([0, 0, 2, 2, 0, 0, 2, 2], np.int64), "bicubic_pads")
         padded = node("Pad", [lr, pads], "bicubic_pad", mode="edge")
-        kernel = bicubic_kernel(scale, 3)
+        kernel = bicubic_kernel_at_half_resolution(scale, 3)
         base = conv(padded, kernel, np.zeros(kernel.shape[-1], np.float32), "bicubic", same=False)
-        base = node("DepthToSpace", [base], "bicubic_shuffle", blocksize=scale, mode="DCR")
-        # sr + (2 * base - 1), then (x + 1) / 2, folded: sr / 2 + base
-        half = node("Mul", [sr, const(np.array(0.5, np.float32), "half")], "sr_half")
-        unit = node("Add", [half, base], "to_unit")
-    else:
-        scaled = node("Mul", [sr, const(np.array(0.5, np.float32), "half")], "sr_half")
-        unit = node("Add", [scaled, const(np.array(0.5, np.float32), "half")], "to_unit")
+        if scale > 2:
+            base = node("DepthToSpace", [base], "bicubic_shuffle", blocksize=scale // 2, mode="DCR")
+        x = node("Add", [x, base], "plus_bicubic")
     lo, hi = const(np.array(0.0, np.float32), "zero"), const(np.array(1.0, np.float32), "one")
-    clipped = node("Clip", [unit, lo, hi], "clip")
+    x = node("Clip", [x, lo, hi], "clip")
+    clipped = node("DepthToSpace", [x], "tail_shuffle", blocksize=2, mode="DCR")
     nodes.append(helper.make_node("Transpose", [clipped], ["sr"], name="to_nhwc", perm=[0, 2, 3, 1]))
     graph = helper.make_graph(
         nodes,

@@ -186,7 +186,7 @@ def run_bench(
     result["results"] = rows
     if marginal:
         precisions = ["fp32", "bf16"] if native_bf16() else ["fp32"]
-        result["cli_marginal_256"] = cli_marginal(model, precisions, flops, sgemm, log)
+        result["cli_marginal_256"] = cli_marginal(model, precisions, flops, log)
     if cli_memory:
         mem = cli_upscale(model, *cli_memory, ["--tile", str(tile), "--tile-pad", str(tile_pad)])
         result["cli_memory"] = mem

@@ -1,5 +1,5 @@
 """The CLI timed from outside, each run in a fresh process: its cold start, its marginal time on a
-256x256 LR over a 16x16 one, and its peak RSS (the process's own VmHWM)."""
+256x256 LR over a 16x16 one against the FLOP floor, and its peak RSS (the process's own VmHWM)."""
 
 from __future__ import annotations
 
@@ -69,29 +69,47 @@ def cli_marginal(
     model: str,
     precisions: list[str],
     flops: float,
-    sgemm: float,
     log: Callable[[str], None] | None = None,
     runs: int = 5,
 ) -> dict:
     """``python -m srgan upscale`` of a 256x256 LR minus that of a 16x16 one (start-up cancels out),
-    per precision, against the fp32 FLOP floor at the measured sgemm rate. The two sizes alternate,
-    ``runs`` times each, so that a slow spell of a shared machine weighs on both medians alike."""
-    floor = flops * 256 * 256 / (sgemm * 1e9)
-    what = f"CLI seconds on a 256x256 LR minus on a 16x16 LR (median of {runs} each, alternating)"
-    out = {"what": what, "floor_seconds": floor}
+    per precision, against the fp32 FLOP floor at a NumPy sgemm rate measured in the same round.
+
+    Each of the ``runs`` rounds measures the sgemm, then runs both sizes for every precision; a
+    round's ratio is its marginal time over its own floor, so that a slow spell of a shared machine
+    weighs on the time and on the floor it is compared with alike. Reported: the median ratio over
+    the rounds, with each round's figures.
+    """
+    from srgan.reports.costs import sgemm_gflops
+
+    pixels = 256 * 256
+    out: dict = {
+        "what": f"CLI seconds on a 256x256 LR minus on a 16x16 LR, over the fp32 floor at an sgemm measured "
+        f"in the same round (median of {runs} rounds)",
+        "sgemm_gflops": [],
+    }
+    seconds = {p: {16: [], 256: []} for p in precisions}
+    for _ in range(runs):
+        out["sgemm_gflops"].append(sgemm_gflops(repeats=3))
+        for precision in precisions:
+            for size in (16, 256):
+                seconds[precision][size].append(cli_upscale(model, size, size, ["--precision", precision])["seconds"])
+    floors = [flops * pixels / (rate * 1e9) for rate in out["sgemm_gflops"]]
+    out["floor_seconds"] = statistics.median(floors)
     for precision in precisions:
-        seconds: dict[int, list[float]] = {16: [], 256: []}
-        for _ in range(runs):
-            for size in seconds:
-                seconds[size].append(cli_upscale(model, size, size, ["--precision", precision])["seconds"])
-        median = {size: statistics.median(times) for size, times in seconds.items()}
-        marginal = median[256] - median[16]
+        marginals = [big - small for small, big in zip(seconds[precision][16], seconds[precision][256], strict=True)]
+        ratios = [m / floor for m, floor in zip(marginals, floors, strict=True)]
         out[precision] = {
-            "seconds_16": median[16],
-            "seconds_256": median[256],
-            "marginal": marginal,
-            "of_floor": marginal / floor,
+            "seconds_16": seconds[precision][16],
+            "seconds_256": seconds[precision][256],
+            "marginal": statistics.median(marginals),
+            "of_floor": statistics.median(ratios),
+            "of_floor_rounds": ratios,
         }
         if log:
-            log(f"CLI 256x256 {precision}: {marginal:.2f} s over a 16x16 run = {marginal / floor:.2f}x the fp32 floor")
+            log(
+                f"CLI 256x256 {precision}: {out[precision]['marginal']:.2f} s over a 16x16 run = "
+                f"{out[precision]['of_floor']:.2f}x the fp32 floor (median of {runs} rounds: "
+                f"{', '.join(f'{r:.2f}' for r in ratios)})"
+            )
     return out
