@@ -31,7 +31,7 @@ from srgan.reports.tables import (
     set_table,
     speed_points,
 )
-from srgan.store import benchmarks_path, speed_path
+from srgan.store import benchmarks_path, means_of, speed_path
 
 SSIM_FORMAT = "%.4f"  # SSIM differs between methods in the third decimal
 MISSING = "—"  # what a table shows where a value is missing (st.dataframe would print "None")
@@ -216,7 +216,7 @@ def show_paper(bench: dict | None) -> None:
     ssim = {c: SSIM_FORMAT for c in PAPER.columns if c.endswith("SSIM")}
     st.dataframe(PAPER, hide_index=True, placeholder=MISSING, column_config=table_columns(PAPER, formats=ssim))
     st.caption(f"{MISSING}: no value in this copy of Table 2 (bicubic SSIM on Set5 and Set14).")
-    here = (bench or {}).get("results", {}).get("bicubic", {}).get("Set5", {}).get("mean")
+    here = means_of(bench, "bicubic", "Set5")
     measured = f"; {here['psnr']:.2f} dB / SSIM {here['ssim']:.4f} here" if here else ""
     st.markdown(
         "**Why the SSIM columns are not comparable.** The paper computed PSNR/SSIM with the *daala* package, whose "

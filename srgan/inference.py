@@ -24,7 +24,7 @@ from srgan.engines.bicubic import BicubicEngine
 from srgan.ensemble import ensemble_name, self_ensemble
 from srgan.image_io import Picture
 from srgan.images import resize_bicubic, to_float, to_uint8, to_uint16
-from srgan.model.weights_file import check_generator_weights
+from srgan.model.weights_file import check_generator_weights, generator_kwargs
 from srgan.store import MODEL_NAMES, model_card, onnx_path, weights_path
 
 __all__ = ["ENGINES", "PRECISIONS", "InferenceSlots", "Upscaler", "WeightsMissing", "tile_windows"]
@@ -116,7 +116,7 @@ class Upscaler:
                 f"no weights for model '{model}' at {path}: train them (python -m srgan train, see README) "
                 "or use --model bicubic"
             )
-        arch = self.card_architecture(model) if architecture is None else _generator_kwargs(architecture)
+        arch = self.card_architecture(model) if architecture is None else generator_kwargs(architecture)
         check_generator_weights(path, arch)  # one line naming the file, whichever engine runs it
         graph = onnx_path(model) if weights is None and onnx_path(model).is_file() else None
         self.engine = make_engine(engine, path, arch, onnx=graph, precision=precision, xla=xla)
@@ -125,7 +125,7 @@ class Upscaler:
     @staticmethod
     def card_architecture(model: str) -> dict:
         """The generator keyword arguments (num_blocks, channels, bicubic_skip) in a model's card."""
-        return _generator_kwargs((model_card(model) or {}).get("architecture", {}))
+        return generator_kwargs((model_card(model) or {}).get("architecture", {}))
 
     @classmethod
     def with_engine(
@@ -273,10 +273,6 @@ class InferenceSlots:
             with self._lock:
                 self._running -= 1
             self._free.release()
-
-
-def _generator_kwargs(architecture: dict) -> dict:
-    return {k: architecture[k] for k in ("num_blocks", "channels", "bicubic_skip") if k in architecture}
 
 
 def _quantise(img: np.ndarray, dtype) -> np.ndarray:

@@ -70,11 +70,17 @@ def architecture_path() -> Path:
     return weights_dir() / "architecture.json"
 
 
+def means_of(bench: dict | None, method: str, set_name: str) -> dict:
+    """``method``'s mean metrics on ``set_name`` in a benchmarks.json dict (``{"psnr": ..., "ssim": ...}``),
+    or ``{}`` where the results, the method or the set are missing."""
+    return (bench or {}).get("results", {}).get(method, {}).get(set_name, {}).get("mean", {})
+
+
 def benchmark_mean(method: str, set_name: str, metric: str = "psnr") -> float | None:
     """``method``'s mean ``metric`` on ``set_name`` in ``weights/benchmarks.json`` (e.g. bicubic's Set5
     PSNR), or None where the file or that value is missing."""
     path = benchmarks_path()
     if not path.is_file():
         return None
-    value = json.loads(path.read_text()).get("results", {}).get(method, {}).get(set_name, {}).get("mean", {})
-    return float(value[metric]) if value.get(metric) is not None else None
+    value = means_of(json.loads(path.read_text()), method, set_name).get(metric)
+    return float(value) if value is not None else None

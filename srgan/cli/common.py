@@ -213,9 +213,11 @@ def float_at_least(minimum: float, strictly: bool = False):  # a finite float >=
 
 
 def hr_patch(text: str) -> int:
+    from srgan.training.config import MIN_HR_PATCH  # here, not at import: only train parses it
+
     value = int(text)
-    if value % SCALE or value < 16:  # 16: the discriminator halves the crop four times
-        raise argparse.ArgumentTypeError(f"must be a multiple of {SCALE} and at least 16, got {value}")
+    if value % SCALE or value < MIN_HR_PATCH:
+        raise argparse.ArgumentTypeError(f"must be a multiple of {SCALE} and at least {MIN_HR_PATCH}, got {value}")
     return value
 
 

@@ -19,6 +19,15 @@ from srgan import SCALE
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
+GENERATOR_KEYS = ("num_blocks", "channels", "bicubic_skip")  # build_generator's architecture arguments
+
+
+def generator_kwargs(settings: dict) -> dict:
+    """The generator's architecture arguments (:data:`GENERATOR_KEYS`) found in a card's
+    ``architecture``, a run's config or any other mapping; other keys are left out."""
+    return {k: settings[k] for k in GENERATOR_KEYS if k in settings}
+
+
 class WeightsError(ValueError):
     """A weights file that cannot be used; the message is one line naming the file."""
 

@@ -12,7 +12,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 from srgan.files import write_text_atomic
 from srgan.store import architecture_path, model_card
@@ -154,8 +153,9 @@ def load_description(bicubic_skip: bool = True) -> dict:
 def describe_in_subprocess(bicubic_skip: bool = True, timeout: float = 300) -> dict:
     """:func:`describe`, computed by ``python -m srgan.reports.architecture`` in a child process."""
     cmd = [sys.executable, "-m", "srgan.reports.architecture"] + (["--bicubic-skip"] if bicubic_skip else [])
-    root = Path(__file__).resolve().parents[2]  # the repository root, where `srgan` imports
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root)
+    from srgan.paths import PROJECT_ROOT  # where `srgan` imports
+
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
     if res.returncode != 0:
         raise RuntimeError(f"describing the models failed: {res.stderr.strip()[-2000:]}")
     return json.loads(res.stdout)

@@ -129,7 +129,7 @@ def build_card(
     records cannot hold (e.g. a schedule changed on resume); ``at_step``: the step the shipped
     generator was kept at, when that is before the run's last step (the card's steps, losses,
     validation curve and hours then stop there)."""
-    from srgan.model.weights_file import generator_weight_shapes
+    from srgan.model.weights_file import generator_kwargs, generator_weight_shapes
     from srgan.training.checkpoint import latest_state
 
     state = latest_state(run)  # the newest good checkpoint's (any layout)
@@ -142,8 +142,8 @@ def build_card(
         val = [r for r in val if r["step"] <= step]
         # the last record at or before the step: exact when one was written at that step
         train_seconds = max((r["train_seconds"] for r in [*log, *val]), default=0.0)
-    arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
-    params = sum(math.prod(shape) for shape in generator_weight_shapes(cfg["num_blocks"], cfg["channels"]).values())
+    arch = generator_kwargs(cfg)
+    params = sum(math.prod(shape) for shape in generator_weight_shapes(arch["num_blocks"], arch["channels"]).values())
     deviations = [PAPER_DEVIATIONS["steps"]]
     if cfg["bicubic_skip"]:
         deviations.insert(0, PAPER_DEVIATIONS["bicubic_skip"])
@@ -183,7 +183,9 @@ def build_card(
             )
     images = state.get("images")  # what the run trained on (images with both sides >= the crop)
     if images is None and all(Path(d).is_dir() for d in cfg["data"]):
-        images = sum(1 for d in cfg["data"] for p in Path(d).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg"))
+        from srgan.image_io import list_images  # the files training reads
+
+        images = sum(len(list_images(d)) for d in cfg["data"])
     folders = ", ".join(Path(d).name for d in cfg["data"])
     deviations.insert(
         1 if cfg["bicubic_skip"] else 0,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from srgan.files import sha256_file, write_bytes_atomic, write_text_atomic
 from srgan.model.onnx_export import onnx_bytes
+from srgan.model.weights_file import generator_kwargs
 from srgan.reports.cards import build_card, csv_rows, earlier_training
 from srgan.store import SHIPPED_FILES, card_path, onnx_path, previous_dir, shipped_file, weights_path
 
@@ -64,7 +65,7 @@ def ship(
     src, at_step = source_weights(run, which)
     cfg = latest_state(run)["config"]
     earlier = earlier_training(cfg.get("init_weights"))
-    arch = {"num_blocks": cfg["num_blocks"], "channels": cfg["channels"], "bicubic_skip": cfg["bicubic_skip"]}
+    arch = generator_kwargs(cfg)
     metrics = {}
     # before anything in weights/ changes, with or without evaluate: one graph, checked, evaluated, written
     upscaler, graph = validate_generator(src, name, arch)

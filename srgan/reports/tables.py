@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from srgan.paths import BENCHMARK_SETS
+from srgan.store import means_of
 
 PAPER = pd.DataFrame(  # Ledig et al. 2017, Table 2 (x4; daala PSNR/SSIM: SSIM not comparable with ours)
     [
@@ -69,7 +70,7 @@ def psnr_gains(bench: dict) -> pd.DataFrame:
     (NaN where the set has no bicubic result)."""
     rows = []
     for set_name in set_names(bench):
-        base = bench["results"].get("bicubic", {}).get(set_name, {}).get("mean", {}).get("psnr")
+        base = means_of(bench, "bicubic", set_name).get("psnr")
         for method, sets in bench["results"].items():
             if method == "bicubic" or set_name not in sets:
                 continue
@@ -158,7 +159,7 @@ def speed_points(
     for model, timed in (same_network or {}).items():
         if model in keys.values() or model not in results:
             continue
-        quality = results[model].get(set_name, {}).get("mean", {}).get("psnr")
+        quality = means_of(bench, model, set_name).get("psnr")
         rows += [
             {**r, "method": r["method"].replace(timed, model, 1), "model": model, "psnr": quality, "timed_as": timed}
             for r in list(rows)
@@ -179,13 +180,13 @@ def markdown_table(bench: dict, sets: list[str] = BENCHMARK_SETS) -> str:
         "| method | " + " | ".join(f"{s} {head}" for s in sets) + " | s / image (BSD100) |",
         "|---|" + "---|" * (len(sets) + 1),
     ]
-    for method, results in bench["results"].items():
+    for method in bench["results"]:
         cells = []
         for s in sets:
-            m = results.get(s, {}).get("mean")
+            m = means_of(bench, method, s)
             cell = f"{m['psnr']:.2f} / {m['ssim']:.4f} / {m['niqe']:.2f}" if m else "—"
             cells.append(cell + (f" / {m['niqe_matlab']:.2f}" if m and matlab else ""))
-        secs = results.get("BSD100", {}).get("mean", {}).get("seconds")
+        secs = means_of(bench, method, "BSD100").get("seconds")
         timing = f"{secs:.3f}" if secs is not None else "—"
         lines.append(f"| {method} | " + " | ".join(cells) + f" | {timing} |")
     return "\n".join(lines) + f"\n\n{bench['protocol']}. Machine: {bench['machine']}."

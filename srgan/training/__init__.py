@@ -27,8 +27,6 @@ _EXPORTS = {
     "PHASE_DEFAULTS": "config",
     "TrainConfig": "config",
     "read_checkpoint_config": "config",
-    "load_validation": "batches",
-    "prefetched_batches": "batches",
     "Trainer": "loop",
     "train": "loop",
 }

@@ -128,10 +128,9 @@ class RunCheckpoints:
 
     def init_from(self, weights: str | Path) -> None:
         """Start from a generator weights file (checked first: one line names the file and its problem)."""
-        from srgan.model.weights_file import check_generator_weights
+        from srgan.model.weights_file import check_generator_weights, generator_kwargs
 
-        arch = {"num_blocks": self.cfg.num_blocks, "channels": self.cfg.channels, "bicubic_skip": self.cfg.bicubic_skip}
-        check_generator_weights(weights, arch)
+        check_generator_weights(weights, generator_kwargs(vars(self.cfg)))
         self.generator.load_weights(str(weights))
         self._jax_state = None
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from srgan.paths import PROJECT_ROOT
 
 
 def free_port() -> int:
@@ -25,7 +25,7 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(
-    env: dict | None = None, log_path: Path | None = None, script: Path = ROOT / "streamlit_app.py"
+    env: dict | None = None, log_path: Path | None = None, script: Path = PROJECT_ROOT / "streamlit_app.py"
 ) -> Iterator[tuple[str, int]]:
     """Run ``script`` (the dashboard) headless on a free loopback port; yields (url, server pid)."""
     port = free_port()
@@ -35,7 +35,7 @@ def streamlit_server(
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             cmd,
-            cwd=ROOT,
+            cwd=PROJECT_ROOT,
             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
