@@ -107,3 +107,31 @@ def test_quality_vs_speed_joins_by_quality_key():
         {"method": "srresnet openvino fp32", "ms_per_output_mpx": 900.0, "psnr": 29.3},
         {"method": "bicubic (cv2)", "ms_per_output_mpx": 2.0, "psnr": None},
     ]
+
+
+def test_cli_marginal_compares_each_round_with_its_own_sgemm(monkeypatch):
+    # a round on a machine running at half speed: both its times and its floor double, its ratio holds
+    from srgan.reports import costs, speed_cli
+
+    rates = iter([200.0, 100.0, 200.0])
+    slow = {"factor": 1.0}
+
+    def fake_sgemm(repeats: int = 5) -> float:
+        rate = next(rates)
+        slow["factor"] = 200.0 / rate
+        return rate
+
+    def fake_upscale(model, width, height, extra=None):
+        work = {16: 0.5, 256: 0.5 + 0.6 * (1.0 if "bf16" in extra else 1.2)}[width]
+        return {"seconds": work * slow["factor"]}
+
+    monkeypatch.setattr(costs, "sgemm_gflops", fake_sgemm)
+    monkeypatch.setattr(speed_cli, "cli_upscale", fake_upscale)
+    flops = 1.0 / 256 / 256 * 200e9  # a floor of 1 s at 200 GFLOP/s
+    out = speed_cli.cli_marginal("srresnet", ["fp32", "bf16"], flops, runs=3)
+    assert out["sgemm_gflops"] == [200.0, 100.0, 200.0]
+    assert out["floor_seconds"] == pytest.approx(1.0)
+    assert out["bf16"]["of_floor_rounds"] == pytest.approx([0.6, 0.6, 0.6])
+    assert out["fp32"]["of_floor_rounds"] == pytest.approx([0.72, 0.72, 0.72])
+    assert out["bf16"]["seconds_256"] == pytest.approx([1.1, 2.2, 1.1])
+    assert out["bf16"]["marginal"] == pytest.approx(0.6)  # the median round

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 from srgan.files import write_text_atomic
+from srgan.paths import PROJECT_ROOT  # the child runs there, where `srgan` imports
 from srgan.store import architecture_path, model_card
 
 
@@ -153,8 +154,6 @@ def load_description(bicubic_skip: bool = True) -> dict:
 def describe_in_subprocess(bicubic_skip: bool = True, timeout: float = 300) -> dict:
     """:func:`describe`, computed by ``python -m srgan.reports.architecture`` in a child process."""
     cmd = [sys.executable, "-m", "srgan.reports.architecture"] + (["--bicubic-skip"] if bicubic_skip else [])
-    from srgan.paths import PROJECT_ROOT  # where `srgan` imports
-
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
     if res.returncode != 0:
         raise RuntimeError(f"describing the models failed: {res.stderr.strip()[-2000:]}")
