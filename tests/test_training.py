@@ -228,7 +228,8 @@ def test_sigterm_saves_a_checkpoint_and_exits_with_128_plus_the_signal(tmp_path)
     time.sleep(1)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]  # not 0: the run did not finish
+    # not 0: the run did not finish
+    assert proc.returncode == 128 + signal.SIGTERM, f"exit {proc.returncode}: {err[-2000:]}"
     assert latest_state(run)["step"] >= 1
     assert "stopped by signal" in err
 

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 from srgan.cli.common import CLIError
+from srgan.cli.stop_signals import route_signals
 
 
 def cmd_train(args) -> int:
+    route_signals()  # first: before NumPy, TensorFlow or JAX start a thread
     from dataclasses import fields
 
     from srgan.paths import benchmark_dir, train_dirs
