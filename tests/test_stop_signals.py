@@ -73,6 +73,8 @@ def test_a_routed_sigterm_without_a_handler_still_ends_the_process_by_that_signa
 
 def test_a_routed_sigint_raises_keyboard_interrupt_in_the_main_thread():
     code = ROUTED_HEAD + (
+        # Python's own SIGINT handler, as in a terminal (a shell's background job starts with SIGINT ignored)
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "print('ready', flush=True)\n"
         "try:\n"
         "    t = time.time()\n"
@@ -87,6 +89,18 @@ def test_a_routed_sigint_raises_keyboard_interrupt_in_the_main_thread():
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert out.strip() == "interrupted True"
+
+
+def test_a_routed_signal_that_is_ignored_stays_ignored():
+    code = ROUTED_HEAD + "signal.signal(signal.SIGINT, signal.SIG_IGN)\nprint('ready', flush=True)\ntime.sleep(60)\n"
+    proc = _child(code, stdout=subprocess.PIPE)
+    _wait_for(proc, "ready")
+    proc.send_signal(signal.SIGINT)
+    time.sleep(1)
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGTERM
 
 
 def test_routing_again_is_a_no_op_and_other_threads_may_not_route():
