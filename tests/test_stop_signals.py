@@ -63,14 +63,6 @@ def test_a_routed_sigterm_runs_the_handler_in_the_main_thread_and_every_thread_b
     assert proc.returncode == 0
 
 
-def test_a_routed_sigterm_without_a_handler_still_ends_the_process_by_that_signal():
-    proc = _child(ROUTED_HEAD + "print('ready', flush=True)\ntime.sleep(60)\n", stdout=subprocess.PIPE)
-    _wait_for(proc, "ready")
-    proc.send_signal(signal.SIGTERM)
-    proc.communicate(timeout=30)
-    assert proc.returncode == -signal.SIGTERM
-
-
 def test_a_routed_sigint_raises_keyboard_interrupt_in_the_main_thread():
     code = ROUTED_HEAD + (
         # Python's own SIGINT handler, as in a terminal (a shell's background job starts with SIGINT ignored)
@@ -91,7 +83,8 @@ def test_a_routed_sigint_raises_keyboard_interrupt_in_the_main_thread():
     assert out.strip() == "interrupted True"
 
 
-def test_a_routed_signal_that_is_ignored_stays_ignored():
+def test_a_routed_signal_keeps_its_default_action_or_its_ignoring():
+    # SIGINT ignored (as a shell's background job starts), SIGTERM at its default: ends the process
     code = ROUTED_HEAD + "signal.signal(signal.SIGINT, signal.SIG_IGN)\nprint('ready', flush=True)\ntime.sleep(60)\n"
     proc = _child(code, stdout=subprocess.PIPE)
     _wait_for(proc, "ready")

@@ -2,9 +2,9 @@
 
 A signal is delivered to whichever thread of the process the kernel picks, and that thread runs
 the C-level handler wherever it was, often inside oneDNN's or XLA's AVX-512 kernels. On an AVX-512
-machine this project runs on, that broke training runs: one SIGTERM in a few hundred stops aborted
-the run ("corrupted size vs. prev_size while consolidating") before its checkpoint was written, and
-a barrage of signals (``scripts/signal_barrage.py``) aborted or deadlocked every run. So ``train``
+machine this project runs on, that broke training runs: now and then a single SIGTERM aborted the
+run ("corrupted size vs. prev_size while consolidating") before its checkpoint was written, and a
+barrage of signals (``scripts/signal_barrage.py``) aborted or deadlocked every run. So ``train``
 blocks the signals in its first thread before any other thread exists (threads inherit the mask);
 one waiter thread takes them with ``sigwait`` and hands each to the main thread's Python handler
 (``_thread.interrupt_main``), which is where Python runs signal handlers anyway.
