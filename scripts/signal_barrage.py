@@ -21,11 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.support.images import hr_image  # noqa: E402
 
 CHILD = """
 import signal, sys
@@ -45,10 +46,8 @@ def barrage(mode: str, steps: int, rate: float, work: Path, stall: float = 60.0)
     killed as hung when ``log.csv`` gains no line for ``stall`` seconds."""
     data, out = work / "data", work / f"run-{mode}-{time.time_ns()}"
     data.mkdir(parents=True, exist_ok=True)
-    yy, xx = np.mgrid[0:48, 0:48] / 47.0
-    for i in range(4):  # smooth 48x48 colour images: enough for 32x32 HR patches
-        img = 127.5 + 120 * np.sin(3 * xx + 2 * yy + i)[..., None] * np.array([1.0, 0.8, 0.6])
-        Image.fromarray(img.astype(np.uint8)).save(data / f"{i}.png")
+    for i in range(4):  # 48x48: enough for 32x32 HR patches
+        Image.fromarray(hr_image(48, i)).save(data / f"{i}.png")
     code = CHILD.format(routed=mode == "routed", out=str(out), data=str(data), steps=steps)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(

@@ -1,8 +1,8 @@
 """Stop signals reach the main thread as a request and never interrupt a compute thread.
 
 A signal is delivered to whichever thread of the process the kernel picks, and that thread runs
-the C-level handler wherever it was, often inside oneDNN's or XLA's AVX-512 kernels. On an AVX-512
-machine this project runs on, that broke training runs: now and then a single SIGTERM aborted the
+the C-level handler wherever it was, often inside oneDNN's or XLA's kernels. On a machine this
+project runs on (AMD EPYC, AVX-512), that broke training runs: now and then a single SIGTERM aborted the
 run ("corrupted size vs. prev_size while consolidating") before its checkpoint was written, and a
 barrage of signals (``scripts/signal_barrage.py``) aborted or deadlocked every run. So ``train``
 blocks the signals in its first thread before any other thread exists (threads inherit the mask);

@@ -238,7 +238,8 @@ def train(
     log: Callable[[str], None] | None = None,
 ) -> dict:
     """Run (or resume) a training phase; see :class:`TrainConfig`. Returns the last step, losses and
-    validation; ``stopped_by``: the signal that stopped the run before ``cfg.steps``.
+    validation; ``stopped_by``: the signal that stopped the run before ``cfg.steps``. A program that
+    calls it should first call :func:`srgan.cli.stop_signals.route_signals`, as ``srgan train`` does.
 
     A fresh start refuses a folder that holds a run (two runs would mix); ``resume`` refuses a
     folder without a usable checkpoint (:class:`srgan.training.checkpoint.CheckpointError`)."""
