@@ -158,7 +158,7 @@ def test_wipe_zoom_and_pan_run_in_the_browser_without_a_rerun(compare_app):
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.support.browser import make_driver
+    from tests.support.browser import idle, make_driver, saw_status, settled, watch_status
 
     driver = make_driver("1500,1000")
     try:
@@ -166,13 +166,8 @@ def test_wipe_zoom_and_pan_run_in_the_browser_without_a_rerun(compare_app):
         driver.get(compare_app)
         runs = wait.until(ec.presence_of_element_located((By.XPATH, "//*[contains(text(), 'Script runs:')]")))
         assert runs.text.strip() == "Script runs: 1"
-        wait.until(ec.invisibility_of_element_located((By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')))
-        # from here on, note whether Streamlit's "Running..." status ever shows, however briefly
-        driver.execute_script(
-            "window.sawStatus = false; const seen = () => document.querySelector('[data-testid=stStatusWidget]');"
-            "new MutationObserver(() => { if (seen()) window.sawStatus = true; })"
-            ".observe(document.body, {childList: true, subtree: true, attributes: true});"
-        )
+        settled(driver, 40)  # the first run has ended ("Script runs: 1" shows before its status can)
+        watch_status(driver)  # from here on, note whether Streamlit's "Running..." status ever shows
         frame = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "iframe")))
         driver.switch_to.frame(frame)
         root = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".srgan-compare")))
@@ -263,8 +258,8 @@ def test_wipe_zoom_and_pan_run_in_the_browser_without_a_rerun(compare_app):
 
         # none of it went to the server: no rerun, no "Running..." status
         driver.switch_to.default_content()
-        assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')
-        assert driver.execute_script("return window.sawStatus") is False
+        assert idle(driver)
+        assert not saw_status(driver), driver.execute_script("return window.statusText")
         assert driver.find_element(By.XPATH, "//*[contains(text(), 'Script runs:')]").text.strip() == "Script runs: 1"
         # a rerun from elsewhere on the page neither reloads the frame nor resets the view
         driver.switch_to.frame(frame)

@@ -15,6 +15,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
 STATUS = "[data-testid='stStatusWidget']"  # Streamlit's "running" indicator
+# The app root carries the script's run state; the running indicator only shows 0.5 s into a run, so its
+# absence alone does not mean the run is over.
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning'][data-test-connection-state='CONNECTED']"
 
 
 def make_driver(window_size: str = "1400,1500") -> webdriver.Chrome:
@@ -50,11 +53,16 @@ def until(predicate: Callable[[], object], timeout: float, what: str) -> float:
     raise TimeoutError(f"no {what} within {timeout:.0f} s")
 
 
+def idle(driver: WebDriver) -> bool:
+    """No script run in progress or requested, connected, and no status (running or connection) shown."""
+    return bool(driver.find_elements(By.CSS_SELECTOR, IDLE)) and not driver.find_elements(By.CSS_SELECTOR, STATUS)
+
+
 def settled(driver: WebDriver, timeout: float) -> None:
-    """Wait until Streamlit's running status has been gone for 0.3 s."""
+    """Wait until the app has been idle (:func:`idle`) for 0.3 s."""
     quiet_since, deadline = None, time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        if driver.find_elements(By.CSS_SELECTOR, STATUS):
+        if not idle(driver):
             quiet_since = None
         elif quiet_since is None:
             quiet_since = time.perf_counter()
@@ -65,10 +73,12 @@ def settled(driver: WebDriver, timeout: float) -> None:
 
 
 def watch_status(driver: WebDriver) -> None:
-    """From now on, note in ``window.sawStatus`` whether the running status shows, however briefly."""
+    """From now on, note in ``window.sawStatus`` whether the status shows, however briefly, and in
+    ``window.statusText`` what it said (running, connecting, or a changed source file)."""
     driver.execute_script(
-        f'window.sawStatus = false; const seen = () => document.querySelector("{STATUS}");'
-        "new MutationObserver(() => { if (seen()) window.sawStatus = true; })"
+        f'window.sawStatus = false; window.statusText = ""; const seen = () => document.querySelector("{STATUS}");'
+        "new MutationObserver(() => { const s = seen();"
+        " if (s) { window.sawStatus = true; window.statusText ||= s.textContent || s.innerHTML.slice(0, 200); } })"
         ".observe(document.body, {childList: true, subtree: true, attributes: true});"
     )
 
