@@ -57,7 +57,6 @@ PAGES = (  # (title, url path): the landing page first
     ("Benchmarks", "benchmarks"),
 )
 ERROR_SELECTOR = "[data-testid='stException'], [data-testid='stAlertContentError']"
-RUNNING_SELECTOR = "[data-testid='stStatusWidget']"
 UPLOAD_NAME = "cloud_rehearsal_512.png"
 UPLOAD_SIDE = 512
 DB_NUMBER = re.compile(r"\b\d{1,2}\.\d{2} ?★?(?:\s|$)")  # a PSNR cell of the results table, e.g. "29.57 ★"
@@ -372,10 +371,11 @@ class Visitor:
 
     def running(self) -> bool:
         from selenium.common.exceptions import WebDriverException
-        from selenium.webdriver.common.by import By
+
+        from tests.support.browser import idle
 
         try:
-            return bool(self.driver.find_elements(By.CSS_SELECTOR, RUNNING_SELECTOR))
+            return not idle(self.driver)
         except WebDriverException:
             return True
 
@@ -391,8 +391,8 @@ class Visitor:
         return time.perf_counter() - t0
 
     def settled(self, what: str, quiet: float = 1.0) -> None:
-        """Wait until the script has finished running: no 'Running…' widget and the text unchanged
-        for ``quiet`` seconds."""
+        """Wait until the script has finished running: the app idle (``tests.support.browser.idle``)
+        and the text unchanged for ``quiet`` seconds."""
         t0 = time.perf_counter()
         last, since = None, time.perf_counter()
         while True:
